@@ -11,6 +11,7 @@ When DATABASE_URL / REDIS_URL are set, that service is left alone.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -64,13 +65,11 @@ def postgres_up() -> str:
 def postgres_down() -> None:
     if not (PGDATA / "postmaster.pid").exists():
         return
-    from pgserver._commands import pg_ctl
+    from pgserver._commands import pg_ctl  # type: ignore[attr-defined]
 
     user = "pgserver" if os.geteuid() == 0 else None
-    try:
+    with contextlib.suppress(subprocess.CalledProcessError):
         pg_ctl(["-m", "fast", "-w", "stop"], pgdata=PGDATA, user=user, timeout=30)
-    except subprocess.CalledProcessError:
-        pass
 
 
 def _redis_ping(port: int) -> bool:
@@ -112,10 +111,8 @@ def redis_up(previous_url: str | None) -> str:
 def redis_down() -> None:
     pidfile = REDIS_DIR / "redis.pid"
     if pidfile.exists():
-        try:
+        with contextlib.suppress(ProcessLookupError, ValueError):
             os.kill(int(pidfile.read_text().strip()), 15)
-        except (ProcessLookupError, ValueError):
-            pass
         pidfile.unlink(missing_ok=True)
 
 

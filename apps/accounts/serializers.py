@@ -71,8 +71,10 @@ class MeUpdateInputSerializer(serializers.Serializer):
 class ApiTokenOutputSerializer(serializers.ModelSerializer):
     class Meta:
         model = ApiToken
-        fields = ("id", "name", "prefix", "created_at", "last_used_at", "revoked_at")
-        read_only_fields = fields
+        fields: tuple[str, ...] = (
+            "id", "name", "prefix", "created_at", "last_used_at", "revoked_at"
+        )
+        read_only_fields: tuple[str, ...] = fields
 
 
 class ApiTokenCreateInputSerializer(serializers.Serializer):
@@ -83,8 +85,8 @@ class ApiTokenCreatedSerializer(ApiTokenOutputSerializer):
     token = serializers.CharField(help_text=_("Shown once. Store it securely."))
 
     class Meta(ApiTokenOutputSerializer.Meta):
-        fields = (*ApiTokenOutputSerializer.Meta.fields, "token")
-        read_only_fields = fields
+        fields: tuple[str, ...] = (*ApiTokenOutputSerializer.Meta.fields, "token")
+        read_only_fields: tuple[str, ...] = fields
 
 
 class TokenLoginInputSerializer(serializers.Serializer):

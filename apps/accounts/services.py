@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from apps.accounts.models import ApiToken, AuditAction, AuditEvent, User
 
-TOKEN_PREFIX = "ss_"
+TOKEN_PREFIX = "ss_"  # noqa: S105 - a marker, not a secret
 PROFILE_FIELDS = ("display_name", "time_zone", "language", "phone")
 # Writing last_used_at on every request would make each API call a write.
 TOKEN_TOUCH_INTERVAL = timedelta(minutes=1)

@@ -26,3 +26,12 @@ def send_email(self: Any, data: dict[str, Any]) -> int:
         if exc.permanent:
             raise
         raise self.retry(exc=exc, countdown=min(600, 15 * 2**self.request.retries)) from exc
+
+
+@shared_task(name="apps.core.tasks.clear_expired_sessions")
+def clear_expired_sessions() -> None:
+    """Delete expired sessions from the database (the cache copies expire on their own)."""
+    from importlib import import_module
+
+    engine = import_module(settings.SESSION_ENGINE)
+    engine.SessionStore.clear_expired()

@@ -44,7 +44,8 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     response = drf_exception_handler(exc, context)
     if response is None:
         return None
-    assert isinstance(exc, exceptions.APIException)
+    if not isinstance(exc, exceptions.APIException):
+        return response
 
     if isinstance(exc, exceptions.ValidationError):
         fields = _flatten(exc.detail)
@@ -61,7 +62,9 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         codes = exc.get_codes()
         body = {
             "code": codes if isinstance(codes, str) else exc.default_code,
-            "message": str(detail) if not isinstance(detail, dict | list) else str(exc.default_detail),
+            "message": (
+                str(detail) if not isinstance(detail, dict | list) else str(exc.default_detail)
+            ),
             "fields": {},
         }
     response.data = {"error": body}

@@ -71,7 +71,10 @@ class MarkedConsoleEmailBackend(ConsoleEmailBackend):
     )
 
     def write_message(self, message: EmailMessage) -> None:
+        # A readable summary first: the raw MIME below encodes non-ASCII text.
         self.stream.write(self.banner)
+        self.stream.write(f"To: {', '.join(message.to)}\nSubject: {message.subject}\n\n")
+        self.stream.write(f"{message.body}\n---- raw message ----\n")
         super().write_message(message)
         self.stream.flush()
 

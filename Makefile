@@ -1,0 +1,61 @@
+# StockSense: `make run` starts everything, `make test` checks everything.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(CURDIR)/$(VENV)/bin
+export PATH := $(BIN):$(PATH)
+WEB_PORT ?= 8000
+WS_PORT ?= 8001
+export WEB_PORT WS_PORT
+
+.PHONY: run test install lint typecheck pytest bench services-up services-down messages clean
+
+$(VENV)/.installed: requirements/base.txt requirements/dev.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements/dev.txt
+	touch $@
+
+install: $(VENV)/.installed
+
+# Starts embedded PostgreSQL/Redis unless DATABASE_URL/REDIS_URL are set.
+services-up: install
+	$(BIN)/python scripts/devstack.py up
+
+services-down:
+	$(BIN)/python scripts/devstack.py down
+
+run: services-up
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py install_schedules
+	$(BIN)/python manage.py seed_demo
+	@echo ""
+	@echo "  StockSense is starting: open http://127.0.0.1:$(WEB_PORT)/"
+	@echo "  Demo login: demo@stocksense.local / demo-investor-2026"
+	@echo "  Admin:      admin@stocksense.local / demo-admin-2026  (http://127.0.0.1:$(WEB_PORT)/admin/)"
+	@echo "  E-mail and SMS are printed below (no SendGrid/Twilio keys set). Ctrl-C stops everything."
+	@echo ""
+	trap '$(BIN)/python scripts/devstack.py down' EXIT; \
+	$(BIN)/honcho start web ws worker beat
+
+lint: install
+	$(BIN)/ruff check .
+
+typecheck: install
+	$(BIN)/mypy .
+
+pytest: services-up
+	DJANGO_SETTINGS_MODULE=config.settings.test $(BIN)/python manage.py makemigrations --check --dry-run
+	$(BIN)/pytest
+
+test: lint typecheck pytest
+
+bench: services-up
+	$(BIN)/python -m bench.http_servers
+
+messages: install
+	$(BIN)/python manage.py makemessages -l en -l hi --ignore=.venv --ignore=.local --ignore=node_modules
+	$(BIN)/python manage.py compilemessages --ignore=.venv --ignore=.local
+
+clean: services-down
+	rm -rf $(VENV) .local staticfiles .pytest_cache .mypy_cache .ruff_cache

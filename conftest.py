@@ -1,0 +1,50 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from allauth.account.models import EmailAddress
+from django.core.cache import cache
+from rest_framework.test import APIClient
+
+from tests.factories import UserFactory
+
+
+@pytest.fixture(autouse=True)
+def _clean_cache() -> Iterator[None]:
+    """Rate limits and tickets live in Redis: each test starts from an empty test DB."""
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def password() -> str:
+    return "correct horse battery staple 42"
+
+
+@pytest.fixture
+def user(db: Any, password: str) -> Any:
+    account = UserFactory(password=password)
+    EmailAddress.objects.create(user=account, email=account.email, verified=True, primary=True)
+    return account
+
+
+@pytest.fixture
+def other_user(db: Any, password: str) -> Any:
+    account = UserFactory(password=password)
+    EmailAddress.objects.create(user=account, email=account.email, verified=True, primary=True)
+    return account
+
+
+@pytest.fixture
+def api_client() -> APIClient:
+    return APIClient()
+
+
+@pytest.fixture
+def auth_client(user: Any) -> APIClient:
+    client = APIClient()
+    client.force_authenticate(user)
+    return client

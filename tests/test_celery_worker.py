@@ -1,0 +1,67 @@
+"""A task runs through a real Celery worker process over real Redis (not eager mode)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from django.core.mail import EmailMessage
+
+from apps.core.mail.backends import message_to_dict
+from apps.core.tasks import send_email
+from config.celery import app
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def worker(tmp_path: Path) -> Iterator[Path]:
+    app.control.purge()
+    log = tmp_path / "worker.log"
+    env = os.environ | {"DJANGO_SETTINGS_MODULE": "config.settings.test"}
+    with log.open("w") as out:
+        process = subprocess.Popen(
+            [
+                sys.executable, "-m", "celery", "-A", "config", "worker",
+                "-Q", "default,notifications,analytics", "--pool", "solo",
+                "-n", f"pytest-{os.getpid()}@%h", "--without-heartbeat",
+                "--without-gossip", "--without-mingle", "--loglevel", "INFO",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        deadline = time.monotonic() + 60
+        while "ready." not in log.read_text():
+            assert process.poll() is None, log.read_text()
+            assert time.monotonic() < deadline, log.read_text()
+            time.sleep(0.2)
+        yield log
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+@pytest.mark.slow
+def test_queued_email_is_delivered_by_a_real_worker(worker: Path) -> None:
+    message = EmailMessage(
+        "Your StockSense digest", "NIFTY 50 closed up 0.8%.", "no-reply@stocksense.in",
+        ["asha@example.in"],
+    )
+    result = send_email.delay(message_to_dict(message))
+    assert result.get(timeout=60) == 1
+    output = worker.read_text()
+    # Routed to the notifications queue, delivered through the marked console backend.
+    assert "NOT SENT (no SENDGRID_API_KEY)" in output
+    assert "Your StockSense digest" in output
+    assert "apps.core.tasks.send_email" in output
