@@ -7,6 +7,6 @@ class AccountsConfig(AppConfig):
     verbose_name = "Accounts"
 
     def ready(self) -> None:
-        from apps.accounts import receivers
+        from apps.accounts import receivers, schema  # noqa: F401 - registers the extension
 
         receivers.connect()
