@@ -50,6 +50,10 @@ def _write_env(values: dict[str, str]) -> None:
 
 
 def postgres_up() -> str:
+    # pgserver keeps a lock file in the runtime dir; give it ours instead of a warning.
+    runtime = LOCAL / "run"
+    runtime.mkdir(mode=0o700, exist_ok=True)
+    os.environ.setdefault("XDG_RUNTIME_DIR", str(runtime))
     import pgserver
 
     # cleanup_mode=None: the server outlives this script; `down` stops it.
