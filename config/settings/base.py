@@ -131,6 +131,7 @@ ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[StockSense] "
 ACCOUNT_ADAPTER = "apps.accounts.adapters.AccountAdapter"
 ACCOUNT_REAUTHENTICATION_TIMEOUT = 300
+ACCOUNT_REAUTHENTICATION_REQUIRED = True  # e-mail and password changes ask again
 ACCOUNT_EMAIL_NOTIFICATIONS = True
 # allauth's rate limits are on by default; named here so they are reviewable.
 ACCOUNT_RATE_LIMITS = {

@@ -78,12 +78,18 @@ def test_repeated_failed_logins_are_rate_limited(client: Client, user: User) -> 
     assert "_auth_user_id" not in client.session
 
 
+# allauth sends its MFA signals on commit, inside the request: use real transactions.
+@pytest.mark.django_db(transaction=True)
 def test_user_enrols_totp_and_then_needs_a_code_to_log_in(
     client: Client, user: User, password: str, settings: Any
 ) -> None:
     # One step of clock tolerance lets the test use the next code instead of waiting 30 s.
     settings.MFA_TOTP_TOLERANCE = 1
     client.post(reverse("account_login"), {"login": user.email, "password": password})
+    # Turning MFA on asks for the password again first.
+    response = client.get(reverse("mfa_activate_totp"))
+    assert response["Location"].startswith(reverse("account_reauthenticate"))
+    client.post(response["Location"], {"password": password})
     assert client.get(reverse("mfa_activate_totp")).status_code == 200
     secret = client.session[SECRET_SESSION_KEY]
     totp = pyotp.TOTP(secret)
@@ -133,3 +139,38 @@ def test_changing_phone_asks_for_reauthentication(client: Client, user: User, pa
     assert response.status_code == 302
     user.refresh_from_db()
     assert user.phone == "+919876543210"
+
+
+def test_user_sees_active_sessions_and_ends_the_others(user: User, password: str) -> None:
+    laptop, phone = Client(HTTP_USER_AGENT="Laptop"), Client(HTTP_USER_AGENT="Phone")
+    for device in (laptop, phone):
+        device.post(reverse("account_login"), {"login": user.email, "password": password})
+        assert device.get(reverse("profile")).status_code == 200
+    page = laptop.get(reverse("usersessions_list"))
+    assert page.status_code == 200
+    assert len(page.context["sessions"]) == 2
+    laptop.post(reverse("usersessions_list"))
+    assert laptop.get(reverse("profile")).status_code == 200
+    assert phone.get(reverse("profile")).status_code == 302
+
+
+def test_security_changes_ask_for_the_password_again(
+    client: Client, user: User, password: str, settings: Any
+) -> None:
+    settings.ACCOUNT_REAUTHENTICATION_TIMEOUT = 0
+    client.post(reverse("account_login"), {"login": user.email, "password": password})
+    # The password form itself asks for the current password.
+    response = client.post(
+        reverse("account_change_password"),
+        {"oldpassword": "guess", "password1": "N3w-Secret-Pass!", "password2": "N3w-Secret-Pass!"},
+    )
+    assert response.status_code == 200
+    user.refresh_from_db()
+    assert user.check_password(password)
+    # Adding an e-mail address and enabling MFA go through re-authentication.
+    response = client.post(
+        reverse("account_email"), {"action_add": "", "email": "new@example.in"}
+    )
+    assert response["Location"].startswith(reverse("account_reauthenticate"))
+    response = client.get(reverse("mfa_activate_totp"))
+    assert response["Location"].startswith(reverse("account_reauthenticate"))
