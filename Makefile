@@ -51,6 +51,7 @@ pytest: services-up
 test: lint typecheck pytest
 
 bench: services-up
+	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python -m bench.http_servers
 
 messages: install

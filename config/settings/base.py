@@ -15,6 +15,8 @@ SECRET_KEY = env_str("SECRET_KEY", "dev-insecure-change-me-7b1c0e9f4a2d")
 DEBUG = env_bool("DEBUG", False)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+# Reverse proxies in front of `web` that append to X-Forwarded-For (client IP for audit, throttles).
+NUM_PROXIES = env_int("NUM_PROXIES", 0)
 
 INSTALLED_APPS = [
     "daphne",
@@ -169,6 +171,7 @@ REST_FRAMEWORK = {
         "user": env_str("API_THROTTLE_USER", "600/minute"),
     },
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
+    "NUM_PROXIES": NUM_PROXIES or None,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "StockSense API",

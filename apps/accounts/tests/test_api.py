@@ -229,3 +229,16 @@ def test_schema_documents_the_accounts_api(api_client: APIClient) -> None:
     assert response.status_code == 200
     paths = response.json()["paths"]
     assert {"/api/v1/me/", "/api/v1/auth/token/", "/api/v1/tokens/"} <= set(paths)
+
+
+def test_audit_ip_comes_from_the_trusted_proxy_hop(rf: Any, settings: Any) -> None:
+    from apps.accounts.services import client_ip
+
+    request = rf.get("/", HTTP_X_FORWARDED_FOR="203.0.113.9, 198.51.100.7",
+                     REMOTE_ADDR="10.0.0.2")
+    settings.NUM_PROXIES = 0
+    assert client_ip(request) == "10.0.0.2"
+    settings.NUM_PROXIES = 1
+    assert client_ip(request) == "198.51.100.7"
+    settings.NUM_PROXIES = 2
+    assert client_ip(request) == "203.0.113.9"
