@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "apps.core",
     "apps.accounts",
     "apps.realtime",
+    "apps.market",
 ]
 
 MIDDLEWARE = [
