@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -57,34 +57,32 @@ def browser() -> Iterator[Browser]:
             os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
 
 
-@pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
-    """A desktop-sized page in a fresh context (no cookies shared between tests)."""
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-IN")
+def _fresh_page(browser: Browser, **context_options: Any) -> Iterator[Page]:
+    """A page in a new browser context: no cookies shared between tests."""
+    context = browser.new_context(locale="en-IN", **context_options)
     context.set_default_timeout(15_000)
-    page = context.new_page()
     try:
-        yield page
+        yield context.new_page()
     finally:
         context.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    """A desktop-sized page."""
+    yield from _fresh_page(browser, viewport={"width": 1280, "height": 900})
 
 
 @pytest.fixture
 def phone_page(browser: Browser) -> Iterator[Page]:
     """A 375×812 touch screen, the size of a small phone."""
-    context = browser.new_context(
+    yield from _fresh_page(
+        browser,
         viewport={"width": 375, "height": 812},
         device_scale_factor=2,
         is_mobile=True,
         has_touch=True,
-        locale="en-IN",
     )
-    context.set_default_timeout(15_000)
-    page = context.new_page()
-    try:
-        yield page
-    finally:
-        context.close()
 
 
 @pytest.fixture
