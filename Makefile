@@ -41,7 +41,7 @@ run: services-up
 lint: install
 	$(BIN)/ruff check .
 
-typecheck: install
+typecheck: services-up  # the django-stubs plugin loads settings, which need the services
 	$(BIN)/mypy .
 
 pytest: services-up
