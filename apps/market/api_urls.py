@@ -1,3 +1,11 @@
-from django.urls import URLPattern
+from django.urls import path
 
-urlpatterns: list[URLPattern] = []
+from apps.market import api
+
+urlpatterns = [
+    path("instruments/", api.InstrumentListApi.as_view(), name="api-instruments"),
+    path(
+        "instruments/<str:symbol>/", api.InstrumentDetailApi.as_view(), name="api-instrument"
+    ),
+    path("market/status/", api.MarketStatusApi.as_view(), name="api-market-status"),
+]

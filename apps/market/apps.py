@@ -5,3 +5,8 @@ class MarketConfig(AppConfig):
     name = "apps.market"
     label = "market"
     verbose_name = "Market data"
+
+    def ready(self) -> None:
+        from apps.market import receivers
+
+        receivers.connect()
