@@ -1,0 +1,37 @@
+"""Market data providers. `get_provider()` picks one by `settings.MARKET_DATA_PROVIDER`."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+
+from .base import Bar, InstrumentRef, MarketDataProvider, ProviderError, Quote
+from .simulated import SimulatedProvider
+
+PROVIDERS: dict[str, type[MarketDataProvider]] = {
+    SimulatedProvider.name: SimulatedProvider,
+}
+
+
+def get_provider(name: str | None = None) -> MarketDataProvider:
+    """A new provider instance named `name` (default: `settings.MARKET_DATA_PROVIDER`)."""
+    chosen = (name if name is not None else settings.MARKET_DATA_PROVIDER or "").strip().lower()
+    provider_class = PROVIDERS.get(chosen)
+    if provider_class is None:
+        raise ImproperlyConfigured(
+            f"Unknown market data provider {chosen!r}; known providers: "
+            f"{', '.join(sorted(PROVIDERS))}."
+        )
+    return provider_class()
+
+
+__all__ = [
+    "PROVIDERS",
+    "Bar",
+    "InstrumentRef",
+    "MarketDataProvider",
+    "ProviderError",
+    "Quote",
+    "SimulatedProvider",
+    "get_provider",
+]
