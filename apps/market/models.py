@@ -132,3 +132,121 @@ class MarketHoliday(models.Model):
 
     def __str__(self) -> str:
         return f"{self.date:%Y-%m-%d} {self.description}"
+
+
+class Timeframe(models.TextChoices):
+    M1 = "1m", _("1 minute")
+    M3 = "3m", _("3 minutes")
+    M5 = "5m", _("5 minutes")
+    M15 = "15m", _("15 minutes")
+    M30 = "30m", _("30 minutes")
+    H1 = "1h", _("1 hour")
+    D1 = "1d", _("1 day")
+    W1 = "1w", _("1 week")
+
+
+class DataSource(models.IntegerChoices):
+    SIMULATED = 1, _("Simulated feed")
+    CSV = 2, _("CSV file")
+    YAHOO = 3, _("Yahoo Finance")
+    NSE = 4, _("NSE")
+
+
+
+
+class Candle(models.Model):
+    """One OHLCV bar. Raw (unadjusted) prices; adjustment for splits/bonuses happens on read.
+
+    The unique (instrument, timeframe, start) index also serves "the last N bars", read
+    backwards. 1-minute bars come from quotes; the other timeframes are rolled up from the
+    same ticks as they arrive, or loaded directly as history (1d, 1w).
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    instrument = models.ForeignKey(
+        Instrument, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    timeframe = models.CharField(max_length=3, choices=Timeframe.choices)
+    start = models.DateTimeField()
+    open = models.DecimalField(max_digits=16, decimal_places=4)
+    high = models.DecimalField(max_digits=16, decimal_places=4)
+    low = models.DecimalField(max_digits=16, decimal_places=4)
+    close = models.DecimalField(max_digits=16, decimal_places=4)
+    volume = models.BigIntegerField(default=0)
+    source = models.PositiveSmallIntegerField(choices=DataSource.choices)
+
+    class Meta:
+        verbose_name = _("candle")
+        verbose_name_plural = _("candles")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["instrument", "timeframe", "start"], name="market_candle_key"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.instrument_id} {self.timeframe} {self.start:%Y-%m-%d %H:%M}"
+
+
+class LatestQuote(models.Model):
+    """The durable copy of each instrument's latest quote (Redis holds the hot copy)."""
+
+    instrument = models.OneToOneField(
+        Instrument, on_delete=models.CASCADE, primary_key=True, related_name="latest_quote"
+    )
+    last_price = models.DecimalField(max_digits=16, decimal_places=4)
+    open = models.DecimalField(max_digits=16, decimal_places=4)
+    high = models.DecimalField(max_digits=16, decimal_places=4)
+    low = models.DecimalField(max_digits=16, decimal_places=4)
+    prev_close = models.DecimalField(max_digits=16, decimal_places=4)
+    volume = models.BigIntegerField()
+    at = models.DateTimeField()
+    source = models.PositiveSmallIntegerField(choices=DataSource.choices)
+
+    class Meta:
+        verbose_name = _("latest quote")
+        verbose_name_plural = _("latest quotes")
+
+    def __str__(self) -> str:
+        return f"{self.instrument_id} {self.last_price} @ {self.at:%H:%M:%S}"
+
+
+class CorporateActionKind(models.TextChoices):
+    SPLIT = "split", _("Split")
+    BONUS = "bonus", _("Bonus issue")
+
+
+class CorporateAction(models.Model):
+    """A split or bonus issue. Prices before `ex_date` are divided by `factor()`.
+
+    Split `ratio_from:ratio_to` = old shares : new shares (face value 10 → 2 is 1:5).
+    Bonus `ratio_from:ratio_to` = bonus shares : held shares (1:1 doubles the count).
+    """
+
+    instrument = models.ForeignKey(
+        Instrument, on_delete=models.CASCADE, related_name="corporate_actions"
+    )
+    kind = models.CharField(max_length=8, choices=CorporateActionKind.choices)
+    ex_date = models.DateField(_("ex-date"))
+    ratio_from = models.PositiveIntegerField(validators=[MinValueValidator(1)])
+    ratio_to = models.PositiveIntegerField(validators=[MinValueValidator(1)])
+    note = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ("instrument", "ex_date")
+        verbose_name = _("corporate action")
+        verbose_name_plural = _("corporate actions")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["instrument", "kind", "ex_date"], name="market_corpaction_uniq"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.instrument} {self.kind} {self.ratio_from}:{self.ratio_to} {self.ex_date}"
+
+    def factor(self) -> Decimal:
+        """How many shares one share before the ex-date became."""
+        if self.kind == CorporateActionKind.SPLIT:
+            return Decimal(self.ratio_to) / Decimal(self.ratio_from)
+        return (Decimal(self.ratio_from) + Decimal(self.ratio_to)) / Decimal(self.ratio_to)

@@ -1,0 +1,126 @@
+"""Writing candles in bulk, and the bucket arithmetic every timeframe shares.
+
+All candle writes go through `candles_write`: rows are COPYed into a temporary table and
+merged with one `INSERT … ON CONFLICT` on (instrument, timeframe, start), so a batch of any
+size costs three statements.
+
+Intraday buckets are aligned to the NSE session open (09:15 IST): a 1-hour bar covers
+09:15–10:15, the last one 15:15–15:30. Daily bars start at 00:00 IST, weekly bars on Monday
+00:00 IST.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import NamedTuple
+
+import numpy as np
+import numpy.typing as npt
+from django.db import connection, transaction
+
+from apps.market.models import Timeframe
+
+IST_OFFSET_MIN = 330  # Asia/Kolkata is UTC+05:30 all year (no DST)
+SESSION_OPEN_MIN = 9 * 60 + 15
+INTRADAY_MINUTES = {"1m": 1, "3m": 3, "5m": 5, "15m": 15, "30m": 30, "1h": 60}
+ROLLUP_TIMEFRAMES = [t.value for t in Timeframe]
+
+
+class CandleRow(NamedTuple):
+    instrument_id: int
+    timeframe: str
+    start: datetime
+    open: Decimal
+    high: Decimal
+    low: Decimal
+    close: Decimal
+    volume: int
+    source: int
+
+
+class WriteMode(enum.Enum):
+    # Ticks: keep the bar's open, widen high/low, take the newest close, add the volume.
+    MERGE = "merge"
+    # History and imports: the incoming bar replaces the stored one.
+    REPLACE = "replace"
+
+
+def bucket_starts(epoch_seconds: npt.NDArray[np.int64], timeframe: str) -> npt.NDArray[np.int64]:
+    """Start (epoch seconds, UTC) of the `timeframe` bucket holding each timestamp."""
+    ist_min = epoch_seconds // 60 + IST_OFFSET_MIN
+    day = ist_min - ist_min % 1440
+    if timeframe in INTRADAY_MINUTES:
+        size = INTRADAY_MINUTES[timeframe]
+        offset = ist_min - day - SESSION_OPEN_MIN
+        start = day + SESSION_OPEN_MIN + np.floor_divide(offset, size) * size
+    elif timeframe == "1d":
+        start = day
+    elif timeframe == "1w":
+        day_index = day // 1440
+        weekday = (day_index + 3) % 7  # 1970-01-01 was a Thursday; Monday = 0
+        start = (day_index - weekday) * 1440
+    else:
+        raise ValueError(f"Unknown timeframe {timeframe!r}")
+    return np.asarray((start - IST_OFFSET_MIN) * 60, dtype=np.int64)
+
+
+def bucket_start(at: datetime, timeframe: str) -> datetime:
+    seconds = np.array([int(at.timestamp())], dtype=np.int64)
+    return datetime.fromtimestamp(int(bucket_starts(seconds, timeframe)[0]), tz=UTC)
+
+
+_COLUMNS = "instrument_id, timeframe, start, open, high, low, close, volume, source"
+
+_MERGE_SET = """
+    high = GREATEST(c.high, EXCLUDED.high),
+    low = LEAST(c.low, EXCLUDED.low),
+    close = EXCLUDED.close,
+    volume = c.volume + EXCLUDED.volume
+"""
+_REPLACE_SET = """
+    open = EXCLUDED.open, high = EXCLUDED.high, low = EXCLUDED.low,
+    close = EXCLUDED.close, volume = EXCLUDED.volume, source = EXCLUDED.source
+"""
+_REPLACE_WHERE = """
+    WHERE (c.open, c.high, c.low, c.close, c.volume, c.source)
+      IS DISTINCT FROM (EXCLUDED.open, EXCLUDED.high, EXCLUDED.low, EXCLUDED.close,
+                        EXCLUDED.volume, EXCLUDED.source)
+"""
+
+
+_TEMP_TABLE = """
+CREATE TEMP TABLE IF NOT EXISTS candle_incoming (
+    instrument_id bigint, timeframe varchar(3), start timestamptz,
+    open numeric(16, 4), high numeric(16, 4), low numeric(16, 4), close numeric(16, 4),
+    volume bigint, source smallint
+) ON COMMIT DELETE ROWS
+"""
+
+
+def candles_write(*, rows: Sequence[CandleRow], mode: WriteMode) -> int:
+    """Upsert `rows`; return how many rows were inserted or changed.
+
+    Rows must be unique per (instrument, timeframe, start) within one call.
+    """
+    if not rows:
+        return 0
+    update = _MERGE_SET if mode is WriteMode.MERGE else _REPLACE_SET + _REPLACE_WHERE
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(_TEMP_TABLE)
+        # Rows of an earlier call in the same (outer) transaction are still there.
+        cursor.execute("TRUNCATE candle_incoming")
+        raw = cursor.cursor  # psycopg's own cursor: COPY is not part of the DB-API
+        with raw.copy(f"COPY candle_incoming ({_COLUMNS}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        # Only module constants are formatted into this statement.
+        merge = (
+            f"INSERT INTO market_candle AS c ({_COLUMNS}) "  # noqa: S608
+            f"SELECT {_COLUMNS} FROM candle_incoming "
+            f"ON CONFLICT (instrument_id, timeframe, start) DO UPDATE SET {update}"
+        )
+        cursor.execute(merge)
+        return int(cursor.rowcount)
