@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from django.conf import settings
+
 
 @dataclass(frozen=True)
 class Schedule:
@@ -17,10 +19,23 @@ class Schedule:
     crontab: tuple[str, str, str] | None = None
     every_seconds: int | None = None
     queue: str = "default"
+    # Drop a queued run that waited longer than this (a stale poll is worse than none).
+    expire_seconds: int | None = None
     kwargs: dict[str, object] = field(default_factory=dict)
 
 
 SCHEDULES: list[Schedule] = [
+    Schedule(
+        name="Fetch market quotes",
+        task="apps.market.tasks.fetch_quotes",
+        every_seconds=settings.MARKET_FETCH_INTERVAL,
+        expire_seconds=settings.MARKET_FETCH_INTERVAL,
+    ),
+    Schedule(
+        name="Prune old 1-minute candles",
+        task="apps.market.tasks.prune_minute_candles",
+        crontab=("15", "2", "*"),
+    ),
     Schedule(
         name="Purge expired sessions",
         task="apps.core.tasks.clear_expired_sessions",

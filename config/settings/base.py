@@ -217,6 +217,10 @@ OUTBOUND_HTTP_TIMEOUT = float(env_str("OUTBOUND_HTTP_TIMEOUT", "10"))
 
 # --- Market data (filled by the market data issue) ---
 MARKET_DATA_PROVIDER = env_str("MARKET_DATA_PROVIDER", "simulated")
+MARKET_FETCH_INTERVAL = env_int("MARKET_FETCH_INTERVAL", 5)  # seconds between quote polls
+# Demo mode: the simulated feed moves outside market hours too (on in local settings).
+MARKET_SIMULATED_ALWAYS_OPEN = env_bool("MARKET_SIMULATED_ALWAYS_OPEN", False)
+MARKET_MINUTE_RETENTION_DAYS = env_int("MARKET_MINUTE_RETENTION_DAYS", 400)
 
 # --- Real time ---
 # Where the browser opens its WebSocket: empty = same origin (behind a load balancer that

@@ -27,8 +27,9 @@ IST = ZoneInfo("Asia/Kolkata")
 pytestmark = pytest.mark.django_db
 
 
-def _ist(*args: int) -> datetime:
-    return datetime(*args, tzinfo=IST)
+def _ist(year: int, month: int, day: int, hour: int = 0, minute: int = 0,
+         second: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, second, tzinfo=IST)
 
 
 def _quote(symbol: str, price: str, at: datetime, volume: int, exchange: str = "NSE") -> Quote:

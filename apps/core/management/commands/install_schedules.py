@@ -26,6 +26,7 @@ class Command(BaseCommand):
                 "queue": schedule.queue,
                 "kwargs": json.dumps(schedule.kwargs),
                 "enabled": True,
+                "expire_seconds": schedule.expire_seconds,
                 "crontab": None,
                 "interval": None,
             }
