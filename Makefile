@@ -53,6 +53,7 @@ test: lint typecheck pytest
 bench: services-up
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python -m bench.http_servers
+	$(BIN)/python -m bench.ingest
 
 messages: install
 	$(BIN)/python manage.py makemessages -l en -l hi --ignore=.venv --ignore=.local --ignore=node_modules

@@ -11,19 +11,19 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 from django.db import transaction
 
 from apps.market.candle_store import (
     ROLLUP_TIMEFRAMES,
-    CandleRow,
     WriteMode,
     bucket_starts,
-    candles_write,
+    candles_write_units,
 )
 from apps.market.models import DataSource, Instrument, LatestQuote
 from apps.market.providers.base import Quote
@@ -56,6 +56,7 @@ class IngestResult:
     candles_written: int
 
 
+PRICE_SCALE = 4  # market_candle prices are numeric(16, 4)
 _instrument_ids: dict[tuple[str, str], int] = {}
 
 
@@ -70,67 +71,93 @@ def _resolve(keys: set[tuple[str, str]]) -> dict[tuple[str, str], int]:
     return {key: _instrument_ids[key] for key in keys if key in _instrument_ids}
 
 
-def _ist_date(at: datetime) -> int:
-    return (int(at.timestamp()) // 60 + 330) // 1440
-
-
-def _volume_deltas(batch: Sequence[Quote], ids: dict[tuple[str, str], int]) -> list[int]:
+def _volume_deltas(frame: pd.DataFrame) -> npt.NDArray[np.int64]:
     """Quotes carry the session's cumulative volume; candles need what traded since.
 
     The previous cumulative volume comes from the LatestQuote rows, locked, so two ingests
-    of the same instruments cannot both count the same shares.
+    of the same instruments cannot both count the same shares. Vectorised: within the
+    batch, each tick's delta is the difference to the previous tick of its instrument on
+    the same IST day.
     """
-    wanted = {ids[(q.exchange, q.symbol)] for q in batch}
-    last: dict[int, tuple[int, int]] = {
-        pk: (volume, _ist_date(at))
-        for pk, volume, at in LatestQuote.objects.select_for_update()
-        .filter(instrument_id__in=wanted)
-        .order_by("instrument_id")
-        .values_list("instrument_id", "volume", "at")
-    }
-    deltas = []
-    for quote in batch:
-        pk = ids[(quote.exchange, quote.symbol)]
-        today = _ist_date(quote.at)
-        before = last.get(pk)
-        if before is None or before[1] != today:
-            deltas.append(max(0, quote.volume))
-        else:
-            deltas.append(max(0, quote.volume - before[0]))
-        last[pk] = (quote.volume, today)
-    return deltas
+    wanted = frame["instrument_id"].unique().tolist()
+    before = pd.DataFrame(
+        list(
+            LatestQuote.objects.select_for_update()
+            .filter(instrument_id__in=wanted)
+            .order_by("instrument_id")
+            .values_list("instrument_id", "volume", "at")
+        ),
+        columns=["instrument_id", "volume", "at"],
+    )
+    ids = frame["instrument_id"].to_numpy()
+    day = frame["day"].to_numpy()
+    cumulative = frame["cumulative"].to_numpy()
+    previous = frame.groupby("instrument_id", sort=False)["cumulative"].shift(1)
+    previous_day = frame.groupby("instrument_id", sort=False)["day"].shift(1)
+    prev = previous.to_numpy(dtype=np.float64, copy=True)
+    prev_day = previous_day.to_numpy(dtype=np.float64, copy=True)
+    if not before.empty:
+        stored = before.set_index("instrument_id")
+        stored_day = np.array([_ist_day(at) for at in stored["at"]], dtype=np.int64)
+        first = np.isnan(prev)
+        lookup_volume = dict(zip(stored.index.tolist(), stored["volume"].tolist(), strict=True))
+        lookup_day = dict(zip(stored.index.tolist(), stored_day.tolist(), strict=True))
+        for position in np.flatnonzero(first):
+            pk = int(ids[position])
+            if pk in lookup_volume:
+                prev[position] = lookup_volume[pk]
+                prev_day[position] = lookup_day[pk]
+    same_session = ~np.isnan(prev) & (prev_day == day)
+    deltas = np.where(same_session, cumulative - np.nan_to_num(prev), cumulative)
+    return np.clip(deltas, 0, None).astype(np.int64)
 
 
-PRICE_SCALE = 4  # market_candle prices are numeric(16, 4)
+def _ist_day(at: datetime) -> int:
+    return (int(at.timestamp()) // 60 + 330) // 1440
 
 
-def _price(units: int) -> Decimal:
-    return Decimal(int(units)).scaleb(-PRICE_SCALE)
+_AGGREGATE = {
+    "open": ("open", "first"),
+    "high": ("high", "max"),
+    "low": ("low", "min"),
+    "close": ("close", "last"),
+    "volume": ("volume", "sum"),
+}
 
 
-def _candle_rows(frame: pd.DataFrame, source: int) -> list[CandleRow]:
-    rows: list[CandleRow] = []
-    seconds = frame["epoch"].to_numpy(dtype=np.int64)
+def _write_candles(frame: pd.DataFrame, source: int) -> int:
+    """Fold ticks into 1-minute bars, then those bars into each larger timeframe.
+
+    OHLCV aggregation composes (first of firsts, max of maxes, ...), so rolling up the
+    few minute bars gives the same result as rolling up the many ticks, faster.
+    """
+    ticks = frame.assign(
+        open=frame["price"], high=frame["price"], low=frame["price"], close=frame["price"],
+        bucket=bucket_starts(frame["epoch"].to_numpy(dtype=np.int64), "1m"),
+    )
+    minute = ticks.groupby(["instrument_id", "bucket"], sort=False).agg(**_AGGREGATE)
+    minute = minute.reset_index()
+    parts = [minute.assign(timeframe="1m")]
+    minute_starts = minute["bucket"].to_numpy(dtype=np.int64)
     for timeframe in ROLLUP_TIMEFRAMES:
-        frame["bucket"] = bucket_starts(seconds, timeframe)
-        bars = frame.groupby(["instrument_id", "bucket"], sort=False).agg(
-            open=("price", "first"),
-            high=("price", "max"),
-            low=("price", "min"),
-            close=("price", "last"),
-            volume=("volume", "sum"),
-        )
-        for (instrument_id, bucket), bar in zip(
-            bars.index, bars.itertuples(index=False), strict=True
-        ):
-            rows.append(
-                CandleRow(
-                    int(instrument_id), timeframe, datetime.fromtimestamp(int(bucket), tz=UTC),
-                    _price(bar.open), _price(bar.high), _price(bar.low), _price(bar.close),
-                    int(bar.volume), source,
-                )
-            )
-    return rows
+        if timeframe == "1m":
+            continue
+        rolled = minute.assign(bucket=bucket_starts(minute_starts, timeframe))
+        bars = rolled.groupby(["instrument_id", "bucket"], sort=False).agg(**_AGGREGATE)
+        parts.append(bars.reset_index().assign(timeframe=timeframe))
+    bars = pd.concat(parts, ignore_index=True)
+    return candles_write_units(
+        instrument_ids=bars["instrument_id"].tolist(),
+        timeframes=bars["timeframe"].tolist(),
+        starts=bars["bucket"].tolist(),
+        opens=bars["open"].tolist(),
+        highs=bars["high"].tolist(),
+        lows=bars["low"].tolist(),
+        closes=bars["close"].tolist(),
+        volumes=bars["volume"].tolist(),
+        source=source,
+        mode=WriteMode.MERGE,
+    )
 
 
 def quotes_ingest(*, batch: Sequence[Quote], source: DataSource) -> IngestResult:
@@ -146,20 +173,27 @@ def quotes_ingest(*, batch: Sequence[Quote], source: DataSource) -> IngestResult
     for quote in known:
         latest[ids[(quote.exchange, quote.symbol)]] = quote
 
+    epoch = np.fromiter((q.at.timestamp() for q in known), dtype=np.float64, count=len(known))
+    frame = pd.DataFrame(
+        {
+            "instrument_id": [ids[(q.exchange, q.symbol)] for q in known],
+            "epoch": epoch.astype(np.int64),
+            # Integer ten-thousandths of a rupee (the column's scale). Prices have at most
+            # four decimals and stay far below 2**53 units, so the float detour is exact.
+            "price": np.rint(
+                np.fromiter((q.last_price for q in known), dtype=np.float64, count=len(known))
+                * 10**PRICE_SCALE
+            ).astype(np.int64),
+            "cumulative": np.fromiter(
+                (q.volume for q in known), dtype=np.int64, count=len(known)
+            ),
+        }
+    )
+    frame["day"] = (frame["epoch"] // 60 + 330) // 1440
+
     with transaction.atomic():
-        frame = pd.DataFrame(
-            {
-                "instrument_id": [ids[(q.exchange, q.symbol)] for q in known],
-                "epoch": [int(q.at.timestamp()) for q in known],
-                # Exact integer ten-thousandths of a rupee (the column's scale): vectorised
-                # arithmetic with no float rounding.
-                "price": np.array(
-                    [int(q.last_price.scaleb(PRICE_SCALE)) for q in known], dtype=np.int64
-                ),
-                "volume": _volume_deltas(known, ids),
-            }
-        )
-        written = candles_write(rows=_candle_rows(frame, int(source)), mode=WriteMode.MERGE)
+        frame["volume"] = _volume_deltas(frame)
+        written = _write_candles(frame, int(source))
         LatestQuote.objects.bulk_create(
             [
                 LatestQuote(
