@@ -11,6 +11,8 @@ from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django_prometheus.exports import ExportToDjangoView
 
+from apps.market.feed import feed_status
+
 
 @never_cache
 def healthz(request: HttpRequest) -> JsonResponse:
@@ -37,9 +39,20 @@ def _check_redis() -> None:
 READINESS_CHECKS = {"database": _check_database, "redis": _check_redis}
 
 
+def _market_feed() -> dict[str, object]:
+    """The market data feed's state; "degraded" when stale or the breaker is not closed."""
+    try:
+        feed = feed_status()
+    except Exception as exc:  # never let the report itself fail readiness
+        return {"status": "degraded", "error": f"{type(exc).__name__}: {exc}"[:300]}
+    healthy = not feed["stale"] and feed["state"] == "closed"
+    return {"status": "ok" if healthy else "degraded", **feed}
+
+
 @never_cache
 def readyz(request: HttpRequest) -> JsonResponse:
-    """Can this process serve traffic: are PostgreSQL and Redis reachable?"""
+    """Can this process serve traffic: are PostgreSQL and Redis reachable? (`market_feed` is
+    reported too but never makes this 503: stale prices must not empty the load balancer.)"""
     checks: dict[str, dict[str, object]] = {}
     for name, check in READINESS_CHECKS.items():
         started = time.perf_counter()
@@ -51,6 +64,11 @@ def readyz(request: HttpRequest) -> JsonResponse:
             checks[name] = {"status": "ok"}
         checks[name]["ms"] = round((time.perf_counter() - started) * 1000, 1)
     ready = all(check["status"] == "ok" for check in checks.values())
+    # Informational only: a stale feed must not take this process out of the load balancer.
+    if ready:
+        checks["market_feed"] = _market_feed()
+    else:
+        checks["market_feed"] = {"status": "degraded", "error": "database or Redis unavailable"}
     return JsonResponse(
         {"status": "ok" if ready else "fail", "checks": checks}, status=200 if ready else 503
     )

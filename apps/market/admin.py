@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from apps.market.models import Exchange, Instrument, MarketHoliday
+from apps.market.models import CorporateAction, Exchange, Instrument, MarketHoliday
 
 
 class MarketHolidayInline(admin.TabularInline[MarketHoliday, Exchange]):
@@ -36,3 +36,22 @@ class MarketHolidayAdmin(admin.ModelAdmin[MarketHoliday]):
     search_fields = ("description",)
     date_hierarchy = "date"
     ordering = ("-date",)
+
+
+@admin.register(CorporateAction)
+class CorporateActionAdmin(admin.ModelAdmin[CorporateAction]):
+    list_display = ("instrument", "kind", "ratio", "ex_date", "adjustment_factor", "note")
+    list_filter = ("kind", "instrument__exchange", "ex_date")
+    search_fields = ("instrument__symbol", "instrument__name", "note")
+    list_select_related = ("instrument__exchange",)
+    autocomplete_fields = ("instrument",)
+    date_hierarchy = "ex_date"
+    ordering = ("-ex_date", "instrument__symbol")
+
+    @admin.display(description="ratio")
+    def ratio(self, obj: CorporateAction) -> str:
+        return f"{obj.ratio_from}:{obj.ratio_to}"
+
+    @admin.display(description="factor (prices before ex-date divided by)")
+    def adjustment_factor(self, obj: CorporateAction) -> str:
+        return f"{obj.factor():.6g}"

@@ -6,10 +6,18 @@ import csv
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import date, datetime
 
 from django.db import transaction
 
-from apps.market.models import Exchange, Instrument, InstrumentKind, isin_is_valid
+from apps.market.models import (
+    CorporateAction,
+    CorporateActionKind,
+    Exchange,
+    Instrument,
+    InstrumentKind,
+    isin_is_valid,
+)
 
 # Series that are ordinary equity: EQ (rolling settlement) and BE (trade-for-trade).
 EQUITY_SERIES = frozenset({"EQ", "BE"})
@@ -152,3 +160,148 @@ def instruments_import(*, exchange: Exchange, rows: list[InstrumentRow]) -> Impo
         updated=len(to_update),
         unchanged=len(rows) - len(to_create) - len(to_update),
     )
+
+
+# -- corporate actions ------------------------------------------------------------------------
+
+CORPORATE_ACTION_COLUMNS = ("SYMBOL", "KIND", "EX_DATE", "RATIO")
+RATIO_RE = re.compile(r"^\s*(\d+)\s*:\s*(\d+)\s*$")
+ACTION_DATE_FORMATS = ("%Y-%m-%d", "%d-%m-%Y", "%d-%b-%Y", "%d/%m/%Y")
+NOTE_MAX = CorporateAction._meta.get_field("note").max_length or 200
+
+
+@dataclass(frozen=True)
+class CorporateActionRow:
+    line: int
+    instrument: Instrument
+    kind: str
+    ex_date: date
+    ratio_from: int
+    ratio_to: int
+    note: str
+
+
+def _action_date(text: str) -> date | None:
+    for date_format in ACTION_DATE_FORMATS:
+        try:
+            return datetime.strptime(text, date_format).date()  # noqa: DTZ007 (a plain date)
+        except ValueError:
+            continue
+    return None
+
+
+def corporate_actions_csv_parse(
+    lines: Iterable[str], *, default_exchange: str = "NSE"
+) -> list[CorporateActionRow]:
+    """Parse and validate a corporate actions CSV (columns: symbol, exchange (optional),
+    kind (split|bonus), ex_date, ratio `a:b`, note (optional); any case and order).
+
+    Instruments are looked up (one query). Every row is checked; `CsvRowError` lists all bad
+    rows by line number (the header is line 1).
+    """
+    reader = csv.reader(lines)
+    header = next(reader, None)
+    if not header:
+        raise CsvRowError([(1, "the file is empty; expected a header row.")])
+    columns = [_normalise_header(h).replace(" ", "_").replace("-", "_") for h in header]
+    missing = [c.lower() for c in CORPORATE_ACTION_COLUMNS if c not in columns]
+    if missing:
+        raise CsvRowError([(1, f"missing column(s): {', '.join(missing)}.")])
+    index = {
+        name: columns.index(name)
+        for name in (*CORPORATE_ACTION_COLUMNS, "EXCHANGE", "NOTE")
+        if name in columns
+    }
+    records: list[tuple[int, dict[str, str]]] = []
+    errors: list[tuple[int, str]] = []
+    for record in reader:
+        if not any(cell.strip() for cell in record):
+            continue
+        if len(record) < len(columns):
+            found = f"expected {len(columns)} fields, found {len(record)}."
+            errors.append((reader.line_num, found))
+            continue
+        records.append((reader.line_num, {name: record[i].strip() for name, i in index.items()}))
+
+    keys = {
+        ((cell.get("EXCHANGE") or default_exchange).upper(), cell["SYMBOL"].upper())
+        for _, cell in records
+    }
+    instruments = {
+        (instrument.exchange.code, instrument.symbol.upper()): instrument
+        for instrument in Instrument.objects.select_related("exchange").filter(
+            symbol__in={symbol for _, symbol in keys}
+        )
+    }
+    rows: list[CorporateActionRow] = []
+    seen: dict[tuple[int, str, date], int] = {}
+    for line, cell in records:
+        problems: list[str] = []
+        exchange = (cell.get("EXCHANGE") or default_exchange).upper()
+        instrument = instruments.get((exchange, cell["SYMBOL"].upper()))
+        if instrument is None:
+            problems.append(f"unknown instrument {exchange}:{cell['SYMBOL']!r}")
+        kind = cell["KIND"].lower()
+        if kind not in CorporateActionKind.values:
+            problems.append(f"kind {cell['KIND']!r} is not one of split, bonus")
+        ex_date = _action_date(cell["EX_DATE"])
+        if ex_date is None:
+            problems.append(f"ex_date {cell['EX_DATE']!r} is not a date (YYYY-MM-DD)")
+        ratio = RATIO_RE.match(cell["RATIO"])
+        ratio_from = int(ratio.group(1)) if ratio else 0
+        ratio_to = int(ratio.group(2)) if ratio else 0
+        if ratio_from < 1 or ratio_to < 1:
+            problems.append(f"ratio {cell['RATIO']!r} is not two positive whole numbers like 1:5")
+        elif kind == CorporateActionKind.SPLIT and ratio_from == ratio_to:
+            problems.append(f"ratio {cell['RATIO']!r} does not change the share count")
+        note = " ".join(cell.get("NOTE", "").split())
+        if len(note) > NOTE_MAX:
+            problems.append(f"note is longer than {NOTE_MAX} characters")
+        if not problems and instrument is not None and ex_date is not None:
+            key = (instrument.pk, kind, ex_date)
+            if key in seen:
+                problems.append(f"the same {kind} of {instrument} is on line {seen[key]}")
+            seen[key] = line
+        if problems or instrument is None or ex_date is None:
+            errors.append((line, "; ".join(problems) + "."))
+            continue
+        rows.append(
+            CorporateActionRow(
+                line=line,
+                instrument=instrument,
+                kind=kind,
+                ex_date=ex_date,
+                ratio_from=ratio_from,
+                ratio_to=ratio_to,
+                note=note,
+            )
+        )
+    if errors:
+        raise CsvRowError(sorted(errors))
+    return rows
+
+
+@transaction.atomic
+def corporate_actions_import(*, rows: list[CorporateActionRow]) -> ImportResult:
+    """Upsert on (instrument, kind, ex_date); re-importing the same rows changes nothing."""
+    existing = {
+        (action.instrument_id, action.kind, action.ex_date): action
+        for action in CorporateAction.objects.select_for_update().filter(
+            instrument__in={row.instrument.pk for row in rows}
+        )
+    }
+    created = updated = 0
+    for row in rows:
+        wanted = {"ratio_from": row.ratio_from, "ratio_to": row.ratio_to, "note": row.note}
+        action = existing.get((row.instrument.pk, row.kind, row.ex_date))
+        if action is None:
+            CorporateAction.objects.create(
+                instrument=row.instrument, kind=row.kind, ex_date=row.ex_date, **wanted
+            )
+            created += 1
+        elif any(getattr(action, name) != value for name, value in wanted.items()):
+            for name, value in wanted.items():
+                setattr(action, name, value)
+            action.save(update_fields=list(wanted))
+            updated += 1
+    return ImportResult(created=created, updated=updated, unchanged=len(rows) - created - updated)

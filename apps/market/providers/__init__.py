@@ -6,10 +6,16 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import Bar, InstrumentRef, MarketDataProvider, ProviderError, Quote
+from .csv_file import CsvFormatError, CsvProvider, parse_ohlcv_csv
+from .nse import NseProvider
 from .simulated import SimulatedProvider
+from .yahoo import YahooProvider
 
 PROVIDERS: dict[str, type[MarketDataProvider]] = {
     SimulatedProvider.name: SimulatedProvider,
+    CsvProvider.name: CsvProvider,
+    YahooProvider.name: YahooProvider,
+    NseProvider.name: NseProvider,
 }
 
 
@@ -28,10 +34,15 @@ def get_provider(name: str | None = None) -> MarketDataProvider:
 __all__ = [
     "PROVIDERS",
     "Bar",
+    "CsvFormatError",
+    "CsvProvider",
     "InstrumentRef",
     "MarketDataProvider",
+    "NseProvider",
     "ProviderError",
     "Quote",
     "SimulatedProvider",
+    "YahooProvider",
     "get_provider",
+    "parse_ohlcv_csv",
 ]
