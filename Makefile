@@ -29,6 +29,8 @@ run: services-up
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py install_schedules
 	$(BIN)/python manage.py seed_demo
+	$(BIN)/python manage.py load_history --provider simulated --symbols ALL --timeframe 1d --days 365
+	$(BIN)/python manage.py load_history --provider simulated --symbols ALL --timeframe 1m --days 7 --no-daily-rollup
 	@echo ""
 	@echo "  StockSense is starting: open http://127.0.0.1:$(WEB_PORT)/"
 	@echo "  Demo login: demo@stocksense.local / demo-investor-2026"

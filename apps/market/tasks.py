@@ -11,9 +11,10 @@ from django.core.cache import cache
 from django.utils import timezone
 
 from apps.market.calendar import market_status
+from apps.market.feed import FeedGuard
 from apps.market.ingest import quotes_ingest
 from apps.market.models import Candle, DataSource, Instrument
-from apps.market.providers import InstrumentRef, MarketDataProvider, get_provider
+from apps.market.providers import InstrumentRef, MarketDataProvider, ProviderError, get_provider
 
 logger = logging.getLogger(__name__)
 
@@ -54,7 +55,15 @@ def fetch_quotes() -> int:
         logger.info("fetch_quotes: previous round still running, skipped")
         return 0
     try:
-        quotes = provider.latest_quotes(_active_refs())
+        # A failing provider trips the breaker; the feed then reads as stale (feed_status)
+        # instead of old prices being served as new.
+        guard = FeedGuard(provider, failure_threshold=settings.MARKET_BREAKER_FAILURES,
+                          cooldown=settings.MARKET_BREAKER_COOLDOWN)
+        try:
+            quotes = guard.latest_quotes(_active_refs())
+        except ProviderError as exc:
+            logger.warning("fetch_quotes: %s failed: %s", provider.name, exc)
+            return 0
         result = quotes_ingest(batch=quotes, source=SOURCES.get(provider.name, DataSource.CSV))
         return result.ticks
     finally:

@@ -221,6 +221,10 @@ MARKET_FETCH_INTERVAL = env_int("MARKET_FETCH_INTERVAL", 5)  # seconds between q
 # Demo mode: the simulated feed moves outside market hours too (on in local settings).
 MARKET_SIMULATED_ALWAYS_OPEN = env_bool("MARKET_SIMULATED_ALWAYS_OPEN", False)
 MARKET_MINUTE_RETENTION_DAYS = env_int("MARKET_MINUTE_RETENTION_DAYS", 400)
+MARKET_CSV_DIR = env_str("MARKET_CSV_DIR", str(BASE_DIR / ".local" / "market-csv"))
+MARKET_STALE_AFTER = env_int("MARKET_STALE_AFTER", 60)  # seconds without quotes = stale
+MARKET_BREAKER_FAILURES = env_int("MARKET_BREAKER_FAILURES", 3)
+MARKET_BREAKER_COOLDOWN = env_int("MARKET_BREAKER_COOLDOWN", 30)  # seconds
 
 # --- Real time ---
 # Where the browser opens its WebSocket: empty = same origin (behind a load balancer that

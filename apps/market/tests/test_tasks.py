@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+import responses
 from django.core.cache import cache
 from django.core.management import call_command
 from django.utils import timezone
@@ -79,3 +81,26 @@ def test_schedules_are_installed_idempotently_with_an_expiry_for_polls() -> None
     assert poll.interval is not None
     assert poll.expire_seconds == poll.interval.every
     assert PeriodicTask.objects.filter(task="apps.market.tasks.fetch_quotes").count() == 1
+
+
+@responses.activate
+def test_a_failing_provider_trips_the_breaker_and_nothing_is_ingested(
+    settings: Any, monkeypatch: Any
+) -> None:
+    from apps.market.feed import feed_status
+
+    settings.MARKET_DATA_PROVIDER = "yahoo"
+    settings.MARKET_BREAKER_FAILURES = 2
+    monday_morning = datetime(2026, 3, 2, 11, 0, tzinfo=IST)
+    monkeypatch.setattr(timezone, "now", lambda: monday_morning)
+    yahoo = re.compile(r"https://query1\.finance\.yahoo\.com/.*")
+    responses.get(yahoo, status=503, body="Service Unavailable")
+    for _ in range(4):
+        assert tasks.fetch_quotes() == 0
+    calls_while_closed = len(responses.calls)
+    assert calls_while_closed > 0
+    # Open after two failed rounds: later rounds leave the provider alone.
+    assert tasks.fetch_quotes() == 0
+    assert len(responses.calls) == calls_while_closed
+    assert feed_status()["state"] == "open"
+    assert not LatestQuote.objects.exists()
