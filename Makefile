@@ -55,6 +55,7 @@ test: lint typecheck pytest
 bench: services-up
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python -m bench.http_servers
+	$(BIN)/python -m bench.market
 	$(BIN)/python -m bench.ingest
 
 messages: install

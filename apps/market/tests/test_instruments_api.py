@@ -104,8 +104,8 @@ class TestInstrumentDetail:
         )
         assert body["market_status"]["status"] == "open"
         assert body["market_status"]["closes_at"] == "2026-01-21T15:30:00+05:30"
-        # No quote yet: a later piece adds it rather than a fake one here.
-        assert not {"quote", "last_price", "ltp"} & set(body)
+        # No quote stored yet: null rather than a made-up price.
+        assert body["quote"] is None
 
     def test_symbols_with_special_characters_and_spaces_resolve(
         self, auth_client: APIClient
