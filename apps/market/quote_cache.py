@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from typing import Any
+from urllib.parse import quote
 
 from django.core.cache import cache
 
@@ -11,7 +12,8 @@ from apps.market.providers.base import Quote
 
 
 def _key(exchange: str, symbol: str) -> str:
-    return f"market:quote:{exchange}:{symbol}"
+    # Index symbols contain spaces ("NIFTY 50"), which memcached-safe key checks warn about.
+    return f"market:quote:{exchange}:{quote(symbol, safe='')}"
 
 
 def quote_cache_put(quotes: Iterable[Quote]) -> None:
