@@ -584,3 +584,14 @@ def test_leading_nans_in_history_are_skipped_when_seeding(ticks: np.ndarray) -> 
     assert RSIState.from_history(history, 14).value == pytest.approx(
         talib.RSI(ticks[:HISTORY], 14)[-1], rel=1e-12
     )
+
+
+def test_the_fast_nan_check_sees_nans_but_not_infinities() -> None:
+    from apps.market.indicators._arrays import _has_nan, first_gap
+
+    clean = np.array([1.0, np.inf, -np.inf, 1e200, -1e200])
+    assert not _has_nan(clean)
+    assert first_gap(clean) is None
+    gappy = np.array([np.nan, 1.0, 2.0, np.nan, 3.0])
+    assert _has_nan(gappy)
+    assert first_gap(gappy) == 3
