@@ -20,6 +20,7 @@ urlpatterns = [
     path("api/v1/", include("config.api_urls")),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
+    path("markets/", include("apps.market.urls")),
     path("", include("apps.accounts.urls")),
     path("", core_views.landing, name="landing"),
 ]

@@ -1,0 +1,7 @@
+from django.urls import path
+
+from apps.market import views
+
+urlpatterns = [
+    path("", views.markets, name="markets"),
+]
