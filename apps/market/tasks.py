@@ -14,7 +14,7 @@ from apps.market.calendar import market_status
 from apps.market.feed import FeedGuard
 from apps.market.ingest import quotes_ingest
 from apps.market.models import Candle, DataSource, Instrument
-from apps.market.providers import InstrumentRef, MarketDataProvider, ProviderError, get_provider
+from apps.market.providers import InstrumentRef, ProviderError, get_provider
 
 logger = logging.getLogger(__name__)
 
@@ -27,14 +27,6 @@ SOURCES = {
 FETCH_LOCK = "market:fetch-quotes:lock"
 
 
-def _provider() -> MarketDataProvider:
-    provider = get_provider()
-    if provider.name == "simulated":
-        # The demo mode: the simulated market moves at any hour.
-        provider.always_open = settings.MARKET_SIMULATED_ALWAYS_OPEN  # type: ignore[attr-defined]
-    return provider
-
-
 def _active_refs() -> list[InstrumentRef]:
     return [
         InstrumentRef.from_instrument(instrument)
@@ -45,7 +37,7 @@ def _active_refs() -> list[InstrumentRef]:
 @shared_task(name="apps.market.tasks.fetch_quotes", ignore_result=True)
 def fetch_quotes() -> int:
     """One polling round: the configured provider's quotes for every active instrument."""
-    provider = _provider()
+    provider = get_provider()
     now = timezone.now()
     always_open = getattr(provider, "always_open", False)
     if not always_open and market_status(now).status != "open":

@@ -28,6 +28,14 @@ def get_provider(name: str | None = None) -> MarketDataProvider:
             f"Unknown market data provider {chosen!r}; known providers: "
             f"{', '.join(sorted(PROVIDERS))}."
         )
+    if provider_class is SimulatedProvider:
+        # The exchange calendar (holidays) shapes the simulated price path, so history
+        # loads and live quotes must use the same one, or they disagree by days of returns.
+        from apps.market.calendar import trading_days
+
+        return SimulatedProvider(
+            trading_days=trading_days, always_open=settings.MARKET_SIMULATED_ALWAYS_OPEN
+        )
     return provider_class()
 
 

@@ -327,8 +327,9 @@ class SimulatedProvider(MarketDataProvider):
                     )
         return bars
 
-    def _session_at(self, at: datetime, exchange: str) -> tuple[date, int]:
-        """(session day, number of its 1m bars that have started) as seen at `at`."""
+    def _session_at(self, at: datetime, exchange: str) -> tuple[date, int, float]:
+        """(session day, number of its 1m bars that have started, how far into the last
+        started bar `at` is, 0..1) as seen at `at`."""
         local = at.astimezone(IST)
         today = local.date()
         recent = list(self.trading_days(today - timedelta(days=30), today, exchange))
@@ -343,18 +344,21 @@ class SimulatedProvider(MarketDataProvider):
             window_end = datetime.combine(
                 following[0] if following else day + timedelta(days=1), time(0), tzinfo=IST
             )
-            fraction = (local - window_start) / (window_end - window_start)
-            return day, min(SESSION_MINUTES, int(fraction * SESSION_MINUTES) + 1)
+            position = (local - window_start) / (window_end - window_start) * SESSION_MINUTES
+            if position >= SESSION_MINUTES:
+                return day, SESSION_MINUTES, 1.0
+            return day, int(position) + 1, position - int(position)
         if day == today:
             clock = local.time()
             if clock < OPENS_AT:
                 if len(recent) < 2:
                     raise ProviderError("No previous trading day.", transient=False)
-                return recent[-2], SESSION_MINUTES
+                return recent[-2], SESSION_MINUTES, 1.0
             if clock < CLOSES_AT:
                 session_open = datetime.combine(day, OPENS_AT, tzinfo=IST)
-                return day, int((local - session_open) // ONE_MINUTE) + 1
-        return day, SESSION_MINUTES
+                elapsed = (local - session_open) / ONE_MINUTE
+                return day, int(elapsed) + 1, elapsed - int(elapsed)
+        return day, SESSION_MINUTES, 1.0
 
     def latest_quotes(
         self, symbols: list[InstrumentRef], at: datetime | None = None
@@ -365,13 +369,13 @@ class SimulatedProvider(MarketDataProvider):
         at = at or self.now()
         if at.tzinfo is None or at.utcoffset() is None:
             raise ProviderError("latest_quotes() needs an aware datetime.", transient=False)
-        sessions: dict[str, tuple[date, int]] = {}
+        sessions: dict[str, tuple[date, int, float]] = {}
         quotes: list[Quote] = []
         for ref in symbols:
             exchange = ref.exchange.upper()
             if exchange not in sessions:
                 sessions[exchange] = self._session_at(at, ref.exchange)
-            day, started = sessions[exchange]
+            day, started, into_bar = sessions[exchange]
             previous = list(self.trading_days(day - timedelta(days=30), day, ref.exchange))
             log_closes = self._log_closes(ref, previous)
             sim = self._simulate_day(ref, day, log_closes[day])
@@ -382,18 +386,41 @@ class SimulatedProvider(MarketDataProvider):
                 )
             else:
                 prev_close = self._price(sim.open[0], tick)
+            last, bar_high, bar_low = _inside_bar(sim, started - 1, into_bar)
+            done = started - 1  # bars already complete
+            day_high = max(bar_high, int(sim.high[:done].max())) if done else bar_high
+            day_low = min(bar_low, int(sim.low[:done].min())) if done else bar_low
+            volume = int(sim.volume[:done].sum()) + int(sim.volume[done] * into_bar)
             quotes.append(
                 Quote(
                     symbol=ref.symbol,
                     exchange=ref.exchange,
-                    last_price=self._price(sim.close[started - 1], tick),
+                    last_price=self._price(last, tick),
                     open=self._price(sim.open[0], tick),
-                    high=self._price(sim.high[:started].max(), tick),
-                    low=self._price(sim.low[:started].min(), tick),
+                    high=self._price(day_high, tick),
+                    low=self._price(day_low, tick),
                     prev_close=prev_close,
-                    volume=int(sim.volume[:started].sum()),
+                    volume=volume,
                     at=at.astimezone(IST),
                     simulated=True,
                 )
             )
         return quotes
+
+
+def _inside_bar(sim: _Day, minute: int, into_bar: float) -> tuple[int, int, int]:
+    """(price, high so far, low so far) in ticks, `into_bar` (0..1) through a 1m bar.
+
+    Within a minute the price walks open → low → high → close on a rising bar (open → high →
+    low → close on a falling one) at thirds of the minute, so polling every few seconds sees
+    the price move, and ticks sampled across the minute rebuild the bar's OHLC.
+    """
+    o, h, lo, c = (int(sim.open[minute]), int(sim.high[minute]), int(sim.low[minute]),
+                   int(sim.close[minute]))
+    path = [o, lo, h, c] if c >= o else [o, h, lo, c]
+    position = min(max(into_bar, 0.0), 1.0) * 3
+    leg = min(int(position), 2)
+    share = position - leg
+    price = round(path[leg] + (path[leg + 1] - path[leg]) * share)
+    reached = [*path[: leg + 1], price]
+    return price, max(reached), min(reached)

@@ -25,8 +25,8 @@ HDFC = InstrumentRef("HDFCBANK", "NSE", "Financial Services", Decimal("0.10"), "
 NIFTY = InstrumentRef("NIFTY 50", "NSE", "", Decimal("0.05"), "index")
 
 
-def ist(y: int, m: int, d: int, hh: int = 0, mm: int = 0) -> datetime:
-    return datetime(y, m, d, hh, mm, tzinfo=IST)
+def ist(y: int, m: int, d: int, hh: int = 0, mm: int = 0, ss: int = 0) -> datetime:
+    return datetime(y, m, d, hh, mm, ss, tzinfo=IST)
 
 
 def day_bars(provider: SimulatedProvider, ref: InstrumentRef) -> list[Bar]:
@@ -142,16 +142,34 @@ def test_intraday_volume_is_higher_near_the_open_and_close() -> None:
 
 def test_quotes_follow_the_minute_path_during_the_session() -> None:
     provider = SimulatedProvider()
-    at = ist(2025, 3, 4, 10, 30) + timedelta(seconds=20)
-    (quote,) = provider.latest_quotes([INFY], at=at)
     bars = provider.history(INFY, "1m", ist(2025, 3, 4, 9, 15), ist(2025, 3, 4, 10, 31))
-    assert quote.last_price == bars[-1].close
+    current, done = bars[-1], bars[:-1]
+    (at_open,) = provider.latest_quotes([INFY], at=ist(2025, 3, 4, 10, 30))
+    assert at_open.last_price == current.open
+    (at_close,) = provider.latest_quotes(
+        [INFY], at=ist(2025, 3, 4, 10, 31) - timedelta(milliseconds=1)
+    )
+    assert at_close.last_price == current.close
+    assert at_close.high == max(bar.high for bar in bars)
+    assert at_close.low == min(bar.low for bar in bars)
+
+    (quote,) = provider.latest_quotes([INFY], at=ist(2025, 3, 4, 10, 30) + timedelta(seconds=20))
+    assert current.low <= quote.last_price <= current.high
     assert quote.open == bars[0].open
-    assert quote.high == max(bar.high for bar in bars)
-    assert quote.low == min(bar.low for bar in bars)
-    assert quote.volume == sum(bar.volume for bar in bars)
+    assert max(bar.high for bar in done) <= quote.high <= max(bar.high for bar in bars)
+    assert min(bar.low for bar in bars) <= quote.low <= min(bar.low for bar in done)
+    completed = sum(bar.volume for bar in done)
+    assert completed <= quote.volume <= completed + current.volume
     (previous_day,) = provider.history(INFY, "1d", ist(2025, 3, 3), ist(2025, 3, 4))
     assert quote.prev_close == previous_day.close
+
+
+def test_prices_move_between_polls_within_a_minute() -> None:
+    provider = SimulatedProvider()
+    refs = [INFY, NIFTY]
+    first = provider.latest_quotes(refs, at=ist(2025, 3, 4, 11, 0, 5))
+    later = provider.latest_quotes(refs, at=ist(2025, 3, 4, 11, 0, 35))
+    assert [q.last_price for q in first] != [q.last_price for q in later]
 
 
 def test_quotes_stand_still_outside_market_hours() -> None:

@@ -104,3 +104,26 @@ def test_a_failing_provider_trips_the_breaker_and_nothing_is_ingested(
     assert len(responses.calls) == calls_while_closed
     assert feed_status()["state"] == "open"
     assert not LatestQuote.objects.exists()
+
+
+def test_live_simulated_quotes_continue_the_loaded_history(settings: Any) -> None:
+    """History and live quotes share one calendar, so there is no artificial gap."""
+    from apps.market.history import history_load
+    from apps.market.providers import get_provider
+
+    settings.MARKET_DATA_PROVIDER = "simulated"
+    settings.MARKET_SIMULATED_ALWAYS_OPEN = False
+    reliance = Instrument.objects.select_related("exchange").get(
+        symbol="RELIANCE", exchange__code="NSE"
+    )
+    # 2026-01-27 follows the Republic Day holiday (Monday 2026-01-26).
+    history_load(provider=get_provider(), instruments=[reliance], timeframe="1d",
+                 start=datetime(2026, 1, 20).date(), end=datetime(2026, 1, 24).date())
+    last = Candle.objects.filter(instrument=reliance, timeframe="1d").order_by("-start").first()
+    assert last is not None
+    from apps.market.providers import InstrumentRef
+
+    (quote,) = get_provider().latest_quotes(
+        [InstrumentRef.from_instrument(reliance)], at=datetime(2026, 1, 27, 10, 0, tzinfo=IST)
+    )
+    assert quote.prev_close == last.close

@@ -14,9 +14,9 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
-from apps.market import calendar, history, selectors
+from apps.market import history, selectors
 from apps.market.models import Instrument
-from apps.market.providers import MarketDataProvider, ProviderError, SimulatedProvider, get_provider
+from apps.market.providers import MarketDataProvider, ProviderError, get_provider
 
 LOADABLE_TIMEFRAMES = ("1m", "1d")
 
@@ -29,9 +29,6 @@ def _date(text: str) -> date:
 
 
 def _provider(name: str) -> MarketDataProvider:
-    if name.strip().lower() == SimulatedProvider.name:
-        # The exchange calendar, so holidays get no bars.
-        return SimulatedProvider(trading_days=calendar.trading_days)
     try:
         return get_provider(name)
     except ImproperlyConfigured as exc:
