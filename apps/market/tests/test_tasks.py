@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -118,7 +118,7 @@ def test_live_simulated_quotes_continue_the_loaded_history(settings: Any) -> Non
     )
     # 2026-01-27 follows the Republic Day holiday (Monday 2026-01-26).
     history_load(provider=get_provider(), instruments=[reliance], timeframe="1d",
-                 start=datetime(2026, 1, 20).date(), end=datetime(2026, 1, 24).date())
+                 start=date(2026, 1, 20), end=date(2026, 1, 24))
     last = Candle.objects.filter(instrument=reliance, timeframe="1d").order_by("-start").first()
     assert last is not None
     from apps.market.providers import InstrumentRef
