@@ -52,7 +52,7 @@ def _write_env(values: dict[str, str]) -> None:
 def postgres_up() -> str:
     # pgserver keeps a lock file in the runtime dir; give it ours instead of a warning.
     runtime = LOCAL / "run"
-    runtime.mkdir(mode=0o700, exist_ok=True)
+    runtime.mkdir(mode=0o700, parents=True, exist_ok=True)
     os.environ.setdefault("XDG_RUNTIME_DIR", str(runtime))
     import pgserver
 
