@@ -49,11 +49,15 @@ def _write_env(values: dict[str, str]) -> None:
     ENV_FILE.write_text("".join(f"{k}={v}\n" for k, v in sorted(values.items())))
 
 
-def postgres_up() -> str:
-    # pgserver keeps a lock file in the runtime dir; give it ours instead of a warning.
+def _runtime_dir() -> None:
+    """pgserver keeps a lock file in the runtime dir; give it ours instead of a warning."""
     runtime = LOCAL / "run"
     runtime.mkdir(mode=0o700, parents=True, exist_ok=True)
     os.environ.setdefault("XDG_RUNTIME_DIR", str(runtime))
+
+
+def postgres_up() -> str:
+    _runtime_dir()
     import pgserver
 
     # cleanup_mode=None: the server outlives this script; `down` stops it.
@@ -69,6 +73,7 @@ def postgres_up() -> str:
 def postgres_down() -> None:
     if not (PGDATA / "postmaster.pid").exists():
         return
+    _runtime_dir()
     from pgserver._commands import pg_ctl  # type: ignore[attr-defined]
 
     user = "pgserver" if os.geteuid() == 0 else None

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, time
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -87,9 +87,14 @@ def _instrument_or_404(symbol: str, exchange: str) -> Instrument:
     return instrument
 
 
-def _feed_stale(exchange: str) -> bool:
-    """True while `exchange` is open and the feed has stopped delivering quotes."""
-    return bool(feed_status(exchange=exchange)["stale"])
+class FeedState(NamedTuple):
+    stale: bool  # `exchange` is open and the feed has stopped delivering quotes
+    as_of: str | None  # the feed's last successful poll (ISO 8601), None before the first
+
+
+def _feed_state(exchange: str) -> FeedState:
+    status = feed_status(exchange=exchange)
+    return FeedState(bool(status["stale"]), status.get("as_of"))
 
 
 # --- quotes -----------------------------------------------------------------------------------
@@ -118,8 +123,9 @@ def _quotes_for(instruments: Sequence[Instrument]) -> dict[int, Quote]:
     return quotes
 
 
-def _quote_body(quote: Quote, instrument: Instrument, stale: bool) -> dict[str, Any]:
-    return quote_data(quote, stale=stale, tz=ZoneInfo(instrument.exchange.timezone))
+def _quote_body(quote: Quote, instrument: Instrument, feed: FeedState) -> dict[str, Any]:
+    return quote_data(quote, stale=feed.stale, as_of=feed.as_of,
+                      tz=ZoneInfo(instrument.exchange.timezone))
 
 
 class QuoteListApi(APIView):
@@ -141,7 +147,7 @@ class QuoteListApi(APIView):
             symbols=symbols, exchange=params.validated_data.get("exchange", "")
         )
         quotes = _quotes_for(list(found.values()))
-        stale = {code: _feed_stale(code) for code in {i.exchange.code for i in found.values()}}
+        feeds = {code: _feed_state(code) for code in {i.exchange.code for i in found.values()}}
         body: dict[str, list[Any]] = {"quotes": [], "unknown": [], "unavailable": []}
         for symbol in symbols:
             instrument = found.get(symbol)
@@ -151,7 +157,7 @@ class QuoteListApi(APIView):
                 body["unavailable"].append(instrument.symbol)
             else:
                 body["quotes"].append(
-                    _quote_body(quotes[instrument.pk], instrument, stale[instrument.exchange.code])
+                    _quote_body(quotes[instrument.pk], instrument, feeds[instrument.exchange.code])
                 )
         return Response(body)
 
@@ -367,7 +373,7 @@ class InstrumentDetailApi(APIView):
         context = {
             "market_status": status,
             "quote": (
-                _quote_body(quote, instrument, _feed_stale(instrument.exchange.code))
+                _quote_body(quote, instrument, _feed_state(instrument.exchange.code))
                 if quote is not None
                 else None
             ),

@@ -112,6 +112,10 @@ class QuoteOutputSerializer(serializers.Serializer):
     at = ExchangeTimeField(help_text=_("Quote time, exchange time (+05:30)."))
     simulated = serializers.BooleanField(help_text=_("From the simulated feed, not a market."))
     stale = serializers.BooleanField(help_text=_("The feed has stopped updating this quote."))
+    as_of = serializers.DateTimeField(
+        allow_null=True,
+        help_text=_("When the feed last delivered quotes; with `stale`, how old prices may be."),
+    )
 
 
 _PRICE_PLACES = Decimal("0.0001")
@@ -125,7 +129,9 @@ def price_str(value: Decimal | float) -> str:
     return f"{value:.4f}"
 
 
-def quote_data(quote: Quote, *, stale: bool, tz: ZoneInfo = MARKET_TZ) -> dict[str, Any]:
+def quote_data(
+    quote: Quote, *, stale: bool, as_of: str | None = None, tz: ZoneInfo = MARKET_TZ
+) -> dict[str, Any]:
     change = quote.last_price - quote.prev_close
     percent = change / quote.prev_close * 100 if quote.prev_close else Decimal(0)
     return {
@@ -142,6 +148,7 @@ def quote_data(quote: Quote, *, stale: bool, tz: ZoneInfo = MARKET_TZ) -> dict[s
         "at": quote.at.astimezone(tz).isoformat(),
         "simulated": quote.simulated,
         "stale": stale,
+        "as_of": as_of,
     }
 
 

@@ -10,7 +10,9 @@ import pytest
 from rest_framework.test import APIClient
 
 from apps.market.calendar import market_status
+from apps.market.feed import FeedGuard
 from apps.market.models import DataSource, Instrument, LatestQuote
+from apps.market.providers import InstrumentRef, SimulatedProvider
 from apps.market.providers.base import Quote
 from apps.market.quote_cache import quote_cache_put
 
@@ -52,7 +54,7 @@ def test_quotes_come_from_the_cache_with_change_and_india_time(auth_client: APIC
                 "change": "20.5000", "change_percent": "1.67", "open": "1240.0000",
                 "high": "1260.2500", "low": "1235.1000", "prev_close": "1230.0000",
                 "volume": 123_456, "at": "2026-01-21T10:30:00+05:30", "simulated": True,
-                "stale": False,
+                "stale": False, "as_of": None,
             }
         ],
         "unknown": [],
@@ -129,6 +131,11 @@ def test_quotes_are_stale_while_the_market_is_open_and_the_feed_is_silent(
     quote_cache_put([_quote("TCS")])
     monkeypatch.setattr("apps.market.feed._utcnow", lambda: AT)  # Wednesday 10:30 IST
     assert auth_client.get(URL, {"symbols": "TCS"}).json()["quotes"][0]["stale"] is True
+    # After a successful poll the quote says how fresh the feed is.
+    FeedGuard(SimulatedProvider(), clock=lambda: AT).latest_quotes([InstrumentRef("TCS")])
+    body = auth_client.get(URL, {"symbols": "TCS"}).json()["quotes"][0]
+    assert body["stale"] is False
+    assert body["as_of"] == AT.isoformat()
     monkeypatch.setattr(
         "apps.market.feed._utcnow", lambda: datetime(2026, 1, 21, 12, 0, tzinfo=UTC)
     )  # 17:30 IST, closed
