@@ -99,13 +99,11 @@ def test_a_bad_row_is_named_by_line_and_nothing_is_imported(tmp_path: Path) -> N
         "LOTCO,Lot Company Limited,EQ,01-JAN-2020,10,zero,INE002A01018,10",
     ]
     before = _snapshot()
-    err = StringIO()
-    with pytest.raises(CommandError, match="2 invalid line"):
+    with pytest.raises(CommandError, match="2 invalid line") as info:
         call_command(
-            "import_instruments", "--csv", str(_write(tmp_path, lines)),
-            stdout=StringIO(), stderr=err,
+            "import_instruments", "--csv", str(_write(tmp_path, lines)), stdout=StringIO()
         )
-    messages = err.getvalue()
+    messages = str(info.value)
     assert "line 3: ISIN NUMBER 'INE123X01019' is not a valid ISIN." in messages
     assert "line 5: MARKET LOT 'zero' is not a positive whole number." in messages
     assert _snapshot() == before
@@ -113,26 +111,23 @@ def test_a_bad_row_is_named_by_line_and_nothing_is_imported(tmp_path: Path) -> N
 
 def test_a_repeated_symbol_or_short_row_is_rejected(tmp_path: Path) -> None:
     lines = [HEADER, ROWS[0], ROWS[0], "SHORT,Short Row Ltd,EQ"]
-    err = StringIO()
-    with pytest.raises(CommandError):
+    with pytest.raises(CommandError) as info:
         call_command(
-            "import_instruments", "--csv", str(_write(tmp_path, lines)),
-            stdout=StringIO(), stderr=err,
+            "import_instruments", "--csv", str(_write(tmp_path, lines)), stdout=StringIO()
         )
-    assert "line 3: SYMBOL '20MICRONS' already appears on line 2." in err.getvalue()
-    assert "line 4: expected 8 fields, found 3." in err.getvalue()
+    assert "line 3: SYMBOL '20MICRONS' already appears on line 2." in str(info.value)
+    assert "line 4: expected 8 fields, found 3." in str(info.value)
     assert not Instrument.objects.filter(symbol="20MICRONS").exists()
 
 
 def test_a_missing_column_is_reported_on_line_one(tmp_path: Path) -> None:
-    err = StringIO()
-    with pytest.raises(CommandError):
+    with pytest.raises(CommandError) as info:
         call_command(
             "import_instruments", "--csv", str(_write(tmp_path, ["SYMBOL,SERIES", "X,EQ"])),
-            stdout=StringIO(), stderr=err,
+            stdout=StringIO(),
         )
-    assert "line 1: missing column(s): NAME OF COMPANY, MARKET LOT, ISIN NUMBER." in (
-        err.getvalue()
+    assert "line 1: missing column(s): NAME OF COMPANY, MARKET LOT, ISIN NUMBER." in str(
+        info.value
     )
 
 

@@ -10,10 +10,9 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from apps.market import history, selectors, services
+from apps.market import history, selectors
+from apps.market.management.csv_input import csv_parse_or_fail
 from apps.market.models import DataSource, Timeframe
-
-MAX_ERRORS_SHOWN = 20
 
 
 class Command(BaseCommand):
@@ -45,21 +44,9 @@ class Command(BaseCommand):
         instrument = selectors.instrument_get(symbol=options["symbol"], exchange=exchange.code)
         if instrument is None:
             raise CommandError(f"Unknown symbol {options['symbol']!r} on {exchange.code}.")
-        try:
-            with path.open(newline="", encoding="utf-8-sig") as handle:
-                parsed = history.ohlcv_csv_parse(handle, timeframe=timeframe)
-        except OSError as exc:
-            raise CommandError(f"Cannot read {path}: {exc.strerror or exc}.") from exc
-        except UnicodeDecodeError as exc:
-            raise CommandError(f"{path} is not UTF-8 text: {exc}.") from exc
-        except services.CsvRowError as exc:
-            shown = [f"  line {line}: {problem}" for line, problem in exc.errors[:MAX_ERRORS_SHOWN]]
-            if len(exc.errors) > MAX_ERRORS_SHOWN:
-                shown.append(f"  ... and {len(exc.errors) - MAX_ERRORS_SHOWN} more.")
-            raise CommandError(
-                f"{len(exc.errors)} invalid line(s) in {path}; nothing was imported:\n"
-                + "\n".join(shown)
-            ) from exc
+        parsed = csv_parse_or_fail(
+            path, lambda handle: history.ohlcv_csv_parse(handle, timeframe=timeframe)
+        )
 
         changed = history.candles_import(
             instrument=instrument, parsed=parsed, source=DataSource.CSV

@@ -8,8 +8,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from apps.market import selectors, services
-
-MAX_ERRORS_SHOWN = 20
+from apps.market.management.csv_input import csv_parse_or_fail
 
 
 class Command(BaseCommand):
@@ -30,21 +29,12 @@ class Command(BaseCommand):
         exchange = selectors.exchange_get(code=options["exchange"])
         if exchange is None:
             raise CommandError(f"Unknown exchange {options['exchange']!r}.")
-        try:
-            with path.open(newline="", encoding="utf-8-sig") as handle:
-                rows = services.corporate_actions_csv_parse(handle, default_exchange=exchange.code)
-        except OSError as exc:
-            raise CommandError(f"Cannot read {path}: {exc.strerror or exc}.") from exc
-        except UnicodeDecodeError as exc:
-            raise CommandError(f"{path} is not UTF-8 text: {exc}.") from exc
-        except services.CsvRowError as exc:
-            shown = [f"  line {line}: {problem}" for line, problem in exc.errors[:MAX_ERRORS_SHOWN]]
-            if len(exc.errors) > MAX_ERRORS_SHOWN:
-                shown.append(f"  ... and {len(exc.errors) - MAX_ERRORS_SHOWN} more.")
-            raise CommandError(
-                f"{len(exc.errors)} invalid line(s) in {path}; nothing was imported:\n"
-                + "\n".join(shown)
-            ) from exc
+        rows = csv_parse_or_fail(
+            path,
+            lambda handle: services.corporate_actions_csv_parse(
+                handle, default_exchange=exchange.code
+            ),
+        )
         result = services.corporate_actions_import(rows=rows)
         self.stdout.write(
             self.style.SUCCESS(

@@ -8,8 +8,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from apps.market import selectors, services
-
-MAX_ERRORS_SHOWN = 50
+from apps.market.management.csv_input import csv_parse_or_fail
 
 
 class Command(BaseCommand):
@@ -27,21 +26,7 @@ class Command(BaseCommand):
         exchange = selectors.exchange_get(code=options["exchange"])
         if exchange is None:
             raise CommandError(f"Unknown exchange {options['exchange']!r}.")
-        try:
-            with path.open(newline="", encoding="utf-8-sig") as handle:
-                parsed = services.nse_equity_csv_parse(handle)
-        except OSError as exc:
-            raise CommandError(f"Cannot read {path}: {exc.strerror or exc}.") from exc
-        except UnicodeDecodeError as exc:
-            raise CommandError(f"{path} is not UTF-8 text: {exc}.") from exc
-        except services.CsvRowError as exc:
-            for line, problem in exc.errors[:MAX_ERRORS_SHOWN]:
-                self.stderr.write(f"{path}, line {line}: {problem}")
-            if len(exc.errors) > MAX_ERRORS_SHOWN:
-                self.stderr.write(f"... and {len(exc.errors) - MAX_ERRORS_SHOWN} more.")
-            raise CommandError(
-                f"{len(exc.errors)} invalid line(s) in {path}; nothing was imported."
-            ) from exc
+        parsed = csv_parse_or_fail(path, services.nse_equity_csv_parse)
 
         result = services.instruments_import(exchange=exchange, rows=parsed.rows)
         self.stdout.write(
