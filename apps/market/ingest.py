@@ -12,7 +12,6 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
 
 import numpy as np
 import numpy.typing as npt
@@ -221,10 +220,3 @@ def _after_commit(latest: list[Quote], batch: Sequence[Quote]) -> None:
             listener(batch)
         except Exception:  # one broken feature must not stop prices for the others
             logger.exception("Tick listener %s failed", name)
-
-
-def quote_change(quote: Quote) -> tuple[Decimal, Decimal]:
-    """(change, % change) against the previous close."""
-    change = quote.last_price - quote.prev_close
-    percent = (change / quote.prev_close * 100) if quote.prev_close else Decimal(0)
-    return change, percent.quantize(Decimal("0.01"))

@@ -53,6 +53,11 @@ def get_json(
         ) from exc
 
 
+def tick_price(mapping: Any, key: str, tick_size: Decimal, where: str) -> Decimal:
+    """`mapping[key]` as a price on the tick grid; a missing or bad value names `where`."""
+    return to_tick(require(mapping, key, where), tick_size, f"{where} {key}")
+
+
 def require(mapping: Any, key: str, where: str) -> Any:
     """`mapping[key]`, or a permanent ProviderError naming the missing field."""
     if not isinstance(mapping, dict) or mapping.get(key) is None:

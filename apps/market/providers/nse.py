@@ -32,7 +32,7 @@ import requests
 
 from apps.core.http import HttpError, http_request
 
-from ._common import IST, get_json, provider_error, require, to_tick
+from ._common import IST, get_json, provider_error, require, tick_price, to_tick
 from .base import Bar, InstrumentRef, MarketDataProvider, ProviderError, Quote
 
 HOME_URL = "https://www.nseindia.com"
@@ -180,18 +180,14 @@ class NseProvider(MarketDataProvider):
             raise ProviderError(f"NSE allIndices has no {symbol!r}", transient=False)
         where = f"NSE allIndices {symbol}"
         tick = ref.tick_size
-
-        def price(field: str) -> Any:
-            return to_tick(require(row, field, where), tick, f"{where} {field}")
-
         return Quote(
             symbol=ref.symbol,
             exchange=ref.exchange,
-            last_price=price("last"),
-            open=price("open"),
-            high=price("high"),
-            low=price("low"),
-            prev_close=price("previousClose"),
+            last_price=tick_price(row, "last", tick, where),
+            open=tick_price(row, "open", tick, where),
+            high=tick_price(row, "high", tick, where),
+            low=tick_price(row, "low", tick, where),
+            prev_close=tick_price(row, "previousClose", tick, where),
             volume=0,
             at=indices[1] or self.now().astimezone(IST),
             simulated=False,

@@ -21,7 +21,7 @@ import requests
 
 from apps.core.http import HttpError
 
-from ._common import IST, get_json, provider_error, require, to_tick
+from ._common import IST, get_json, provider_error, require, tick_price, to_tick
 from .base import Bar, InstrumentRef, MarketDataProvider, ProviderError, Quote
 
 CHART_URL = "https://query1.finance.yahoo.com/v8/finance/chart/{ticker}"
@@ -175,18 +175,14 @@ class YahooProvider(MarketDataProvider):
     def _quote(self, ref: InstrumentRef, ticker: str, item: dict[str, Any]) -> Quote:
         where = f"Yahoo quote for {ticker}"
         tick = ref.tick_size
-
-        def price(field: str) -> Any:
-            return to_tick(require(item, field, where), tick, f"{where} {field}")
-
         return Quote(
             symbol=ref.symbol,
             exchange=ref.exchange,
-            last_price=price("regularMarketPrice"),
-            open=price("regularMarketOpen"),
-            high=price("regularMarketDayHigh"),
-            low=price("regularMarketDayLow"),
-            prev_close=price("regularMarketPreviousClose"),
+            last_price=tick_price(item, "regularMarketPrice", tick, where),
+            open=tick_price(item, "regularMarketOpen", tick, where),
+            high=tick_price(item, "regularMarketDayHigh", tick, where),
+            low=tick_price(item, "regularMarketDayLow", tick, where),
+            prev_close=tick_price(item, "regularMarketPreviousClose", tick, where),
             volume=int(item.get("regularMarketVolume") or 0),  # indices have none
             at=_epoch(require(item, "regularMarketTime", where), f"{where} regularMarketTime"),
             simulated=False,
