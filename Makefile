@@ -8,7 +8,7 @@ WEB_PORT ?= 8000
 WS_PORT ?= 8001
 export WEB_PORT WS_PORT
 
-.PHONY: run test install lint typecheck pytest bench services-up services-down messages clean
+.PHONY: run test install frontend lint typecheck pytest bench services-up services-down messages clean
 
 $(VENV)/.installed: requirements/base.txt requirements/dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -16,7 +16,22 @@ $(VENV)/.installed: requirements/base.txt requirements/dev.txt
 	$(BIN)/python -m pip install --quiet -r requirements/dev.txt
 	touch $@
 
-install: $(VENV)/.installed
+install: $(VENV)/.installed frontend
+
+# Browser libraries from npm (frontend/package-lock.json). node_modules lives in .local/node/,
+# outside STATICFILES_DIRS, so collectstatic never walks it; only the built file is copied
+# into frontend/vendor/ (git-ignored). Re-runs only when the lock file changes.
+NODE_DIR := .local/node
+LWC_BUILD := frontend/vendor/lightweight-charts.standalone.production.mjs
+
+frontend: $(LWC_BUILD)
+
+$(LWC_BUILD): frontend/package.json frontend/package-lock.json
+	mkdir -p $(NODE_DIR) frontend/vendor
+	cp frontend/package.json frontend/package-lock.json $(NODE_DIR)/
+	npm ci --prefix $(NODE_DIR) --no-audit --no-fund
+	cp $(NODE_DIR)/node_modules/lightweight-charts/dist/lightweight-charts.standalone.production.mjs $@
+	touch $@
 
 # Starts embedded PostgreSQL/Redis unless DATABASE_URL/REDIS_URL are set.
 services-up: install
@@ -63,4 +78,4 @@ messages: install
 	$(BIN)/python manage.py compilemessages --ignore=.venv --ignore=.local
 
 clean: services-down
-	rm -rf $(VENV) .local staticfiles .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .local frontend/vendor staticfiles .pytest_cache .mypy_cache .ruff_cache

@@ -48,3 +48,19 @@ def auth_client(user: Any) -> APIClient:
     client = APIClient()
     client.force_authenticate(user)
     return client
+
+
+@pytest.fixture
+def market_seed(db: Any) -> None:
+    """The NIFTY 50 seed from migration 0002, restored if a transactional test flushed it."""
+    import importlib
+
+    from django.apps import apps
+
+    from apps.market.models import Instrument
+
+    if not Instrument.objects.exists():
+        migration = importlib.import_module(
+            "apps.market.migrations.0002_seed_exchanges_nifty50_holidays"
+        )
+        migration.seed(apps, None)

@@ -5,4 +5,6 @@ from django.urls import include, path
 urlpatterns = [
     path("", include("apps.accounts.api_urls")),
     path("", include("apps.market.api_urls")),
+    path("", include("apps.watchlists.api_urls")),
+    path("", include("apps.charts.api_urls")),
 ]

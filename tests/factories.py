@@ -5,6 +5,7 @@ from typing import Any
 import factory
 
 from apps.accounts.models import User
+from apps.watchlists.models import Watchlist, WatchlistMember
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -20,3 +21,25 @@ class UserFactory(factory.django.DjangoModelFactory):
         obj.set_password(extracted or "correct horse battery staple 42")
         if create:
             obj.save()
+
+
+class WatchlistFactory(factory.django.DjangoModelFactory[Watchlist]):
+    """Created directly (no events, no limits); use the services to test behaviour."""
+
+    class Meta:
+        model = Watchlist
+
+    owner = factory.SubFactory(UserFactory)
+    name = factory.Sequence(lambda n: f"Watchlist {n}")
+    position = factory.Sequence(lambda n: n)
+
+
+class WatchlistMemberFactory(factory.django.DjangoModelFactory[WatchlistMember]):
+    class Meta:
+        model = WatchlistMember
+
+    watchlist = factory.SubFactory(WatchlistFactory)
+    user = factory.SubFactory(UserFactory)
+    role = "viewer"
+    status = "accepted"
+    invited_by = factory.SelfAttribute("watchlist.owner")

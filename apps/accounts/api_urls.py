@@ -8,5 +8,5 @@ urlpatterns = [
     path("tokens/", api.ApiTokenListCreateApi.as_view(), name="api-tokens"),
     path("tokens/<int:token_id>/", api.ApiTokenRevokeApi.as_view(), name="api-token-revoke"),
     path("audit/", api.AuditEventListApi.as_view(), name="api-audit"),
-    path("ws-ticket/", api.WsTicketApi.as_view(), name="api-ws-ticket"),
+    path("realtime/ticket/", api.WsTicketApi.as_view(), name="api-realtime-ticket"),
 ]

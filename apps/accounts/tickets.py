@@ -12,7 +12,7 @@ from django.core.cache import cache
 
 from apps.accounts.models import User
 
-TICKET_TTL_SECONDS = 60
+TICKET_TTL_SECONDS = 30
 _KEY = "ws-ticket:{}"
 
 

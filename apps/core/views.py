@@ -5,6 +5,7 @@ import time
 
 import redis
 from django.conf import settings
+from django.contrib.admin.views.decorators import staff_member_required
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
@@ -83,6 +84,14 @@ def metrics(request: HttpRequest) -> HttpResponse:
         if not token or not hmac.compare_digest(given.encode(), token.encode()):
             return HttpResponse("Forbidden", status=403, content_type="text/plain")
     return ExportToDjangoView(request)
+
+
+@staff_member_required
+def system(request: HttpRequest) -> HttpResponse:
+    """Staff only: workers, queues, periodic tasks, the feed and the WebSocket processes."""
+    from apps.core.system import system_overview
+
+    return render(request, "core/system.html", {"system": system_overview()})
 
 
 def landing(request: HttpRequest) -> HttpResponse:

@@ -1,4 +1,4 @@
-"""Market pages: the live instrument table ("Markets")."""
+"""Market pages: the live instrument table ("Markets") and one instrument's chart."""
 
 from __future__ import annotations
 
@@ -8,10 +8,12 @@ from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from apps.market import selectors
 from apps.market.calendar import DEFAULT_EXCHANGE, UnknownExchangeError, market_status
 from apps.market.feed import feed_status
 from apps.market.models import DataSource, Instrument, LatestQuote
@@ -155,3 +157,35 @@ def markets(request: HttpRequest) -> HttpResponse:
             "sector": sector,
         },
     )
+
+
+@login_required
+def instrument(request: HttpRequest, symbol: str) -> HttpResponse:
+    """One instrument: live price header and the interactive chart (frontend/js/chart.js)."""
+    exchange = request.GET.get("exchange", "").strip()
+    found = selectors.instrument_get(symbol=symbol, exchange=exchange)
+    if found is None:
+        raise Http404(_("No such instrument."))
+    now = timezone.now()
+    row = _row(found, now.astimezone(MARKET_TZ).date())
+    try:
+        status = market_status(now, exchange=found.exchange.code)
+    except UnknownExchangeError:
+        status = None
+    return render(
+        request,
+        "market/instrument.html",
+        {
+            "instrument": found,
+            "row": row,
+            "status": status,
+            "stale": bool(row.quote) and bool(feed_status(exchange=found.exchange.code)["stale"]),
+            "simulated": row.simulated,
+            "timeframes": CHART_TIMEFRAMES,
+        },
+    )
+
+
+# (button label, API timeframe) for the chart's timeframe switcher.
+CHART_TIMEFRAMES = [("1m", "1m"), ("5m", "5m"), ("15m", "15m"), ("1h", "1h"), ("1D", "1d"),
+                    ("1W", "1w")]

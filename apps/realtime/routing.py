@@ -1,5 +1,7 @@
-"""WebSocket routes under /ws/. The real-time issue adds the consumer here."""
+"""WebSocket routes: one endpoint, `/ws/`."""
 
-from django.urls import URLPattern
+from django.urls import path
 
-websocket_urlpatterns: list[URLPattern] = []
+from apps.realtime.consumers import RealtimeConsumer
+
+websocket_urlpatterns = [path("ws/", RealtimeConsumer.as_asgi())]

@@ -41,6 +41,8 @@ INSTALLED_APPS = [
     "apps.accounts",
     "apps.realtime",
     "apps.market",
+    "apps.watchlists",
+    "apps.charts",
 ]
 
 MIDDLEWARE = [
@@ -103,7 +105,17 @@ CACHES = {
 CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
-        "CONFIG": {"hosts": [REDIS_URL], "prefix": "stocksense:asgi"},
+        # redis-py 8 caps a pool at 100 connections and raises beyond; a `ws` process with
+        # a thousand sockets joining groups at once needs more.
+        "CONFIG": {
+            "hosts": [
+                {
+                    "address": REDIS_URL,
+                    "max_connections": env_int("CHANNEL_LAYER_MAX_CONNECTIONS", 2000),
+                }
+            ],
+            "prefix": "stocksense:asgi",
+        },
     }
 }
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
@@ -183,6 +195,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Several models have a `kind` field with different choices: name each enum.
+    "ENUM_NAME_OVERRIDES": {
+        "InstrumentKindEnum": "apps.market.models.InstrumentKind",
+        "DrawingKindEnum": "apps.charts.models.DrawingKind",
+        "CorporateActionKindEnum": "apps.market.models.CorporateActionKind",
+    },
 }
 
 # --- Celery (broker and results in the same Redis) ---
@@ -231,6 +249,8 @@ MARKET_BREAKER_COOLDOWN = env_int("MARKET_BREAKER_COOLDOWN", 30)  # seconds
 # routes /ws/ to the `ws` process); locally `make run` serves /ws/ on WS_PORT.
 WS_PORT = env_int("WS_PORT", 8001)
 WS_URL = env_str("WS_URL", "")
+# Redis pub/sub channels carrying quote ticks to `ws` processes start with this.
+REALTIME_CHANNEL_PREFIX = env_str("REALTIME_CHANNEL_PREFIX", "stocksense:rt")
 
 # --- i18n / time ---
 LANGUAGE_CODE = "en"

@@ -1,22 +1,27 @@
 // The Markets page: client-side filtering and live prices.
 //
 // `applyQuotes(quotes)` updates the table from quotes shaped like the
-// /api/v1/quotes/ response items; it does not care where they came from. Today a
-// poller feeds it every 5 s; a WebSocket stream can call it instead (and stop the
-// poller with `stopPolling()`). Plain ES module, no framework; the page works without it.
+// /api/v1/quotes/ response items; it does not care where they came from. The shared
+// WebSocket (realtime.js) feeds it `quote.snapshot`/`quote.tick` frames while it is live;
+// whenever it is not (connecting, reconnecting, no server), a poller fetches the REST API
+// every 5 s instead. Plain ES module, no framework; the page works without it.
+// The formatters (PRICE, CHANGE, PERCENT, VOLUME, ARROWS, direction, flash) are shared
+// with the dashboard (dashboard.js).
 
-const PRICE = new Intl.NumberFormat("en-IN", { style: "currency", currency: "INR" });
-const CHANGE = new Intl.NumberFormat("en-IN", {
+import * as realtime from "./realtime.js";
+
+export const PRICE = new Intl.NumberFormat("en-IN", { style: "currency", currency: "INR" });
+export const CHANGE = new Intl.NumberFormat("en-IN", {
   style: "currency",
   currency: "INR",
   signDisplay: "exceptZero",
 });
-const PERCENT = new Intl.NumberFormat("en-IN", {
+export const PERCENT = new Intl.NumberFormat("en-IN", {
   minimumFractionDigits: 2,
   maximumFractionDigits: 2,
   signDisplay: "exceptZero",
 });
-const VOLUME = new Intl.NumberFormat("en-IN", { maximumFractionDigits: 0 });
+export const VOLUME = new Intl.NumberFormat("en-IN", { maximumFractionDigits: 0 });
 const IST = "Asia/Kolkata";
 const DAY_KEY = new Intl.DateTimeFormat("en-CA", { timeZone: IST }); // 2026-01-21
 const CLOCK = new Intl.DateTimeFormat("en-GB", {
@@ -26,7 +31,7 @@ const CLOCK = new Intl.DateTimeFormat("en-GB", {
   second: "2-digit",
   hourCycle: "h23",
 });
-const ARROWS = { up: "▲", down: "▼", flat: "▬" };
+export const ARROWS = { up: "▲", down: "▼", flat: "▬" };
 const FLASH_MS = 1600;
 const CHUNK = 200; // the API's limit on symbols per call
 
@@ -49,7 +54,7 @@ function fmtTime(iso, lang) {
   return `${day}, ${clock}`;
 }
 
-function direction(change) {
+export function direction(change) {
   const paise = Math.round(change * 100);
   if (paise > 0) return "up";
   if (paise < 0) return "down";
@@ -94,7 +99,7 @@ function setPercent(cell, dir, text) {
   cell.replaceChildren(chip);
 }
 
-function flash(cell, dir) {
+export function flash(cell, dir) {
   cell.classList.remove("market-flash-up", "market-flash-down");
   void cell.offsetWidth; // restart the transition when prices move again quickly
   cell.classList.add(dir === "down" ? "market-flash-down" : "market-flash-up");
@@ -298,6 +303,31 @@ export function stopPolling() {
   document.removeEventListener("visibilitychange", onVisibility);
 }
 
+/** Fetch every quote over REST once, now (after a WebSocket gap or reconnect). */
+export async function refreshNow() {
+  if (!table) return;
+  try {
+    for (const url of requests()) applyQuotes(await fetchQuotes(url));
+  } catch {
+    // The poller or the next tick will catch up.
+  }
+}
+
+function initRealtime() {
+  const symbols = [...rowsByKey.keys()]; // "NSE:RELIANCE"
+  if (!symbols.length) return;
+  realtime.connect();
+  realtime.on("quote.snapshot", (frame) => applyQuotes(frame.quotes || []));
+  realtime.on("quote.tick", (frame) => applyQuotes(frame.quotes || []));
+  realtime.onResync(() => refreshNow());
+  realtime.onStatus((state) => {
+    // The socket streams prices while live (or delayed: the feed, not the socket, is slow).
+    if (state === "live" || state === "delayed") stopPolling();
+    else startPolling();
+  });
+  realtime.subscribeQuotes(symbols);
+}
+
 export function initMarkets(root = document) {
   table = root.querySelector("[data-market-table]");
   if (!table) return;
@@ -310,6 +340,7 @@ export function initMarkets(root = document) {
   const form = root.querySelector("[data-market-filters]");
   if (form) initFilters(form);
   startPolling();
+  initRealtime();
 }
 
 initMarkets();

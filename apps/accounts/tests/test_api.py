@@ -214,7 +214,7 @@ class TestAuditLog:
 
 class TestWsTicket:
     def test_ticket_is_single_use(self, auth_client: APIClient, user: User) -> None:
-        response = auth_client.post("/api/v1/ws-ticket/")
+        response = auth_client.post("/api/v1/realtime/ticket/")
         assert response.status_code == 201
         ticket = response.json()["ticket"]
         assert ws_ticket_redeem(ticket=ticket) == user

@@ -1,0 +1,312 @@
+"""The WebSocket consumer behind `/ws/` (protocol: docs/websocket.md).
+
+Thin by design: it authenticates, validates frames (`protocol.py`), joins and leaves groups,
+and writes frames. Quotes come from the per-process `QuoteHub`; user and watchlist events
+come through the channel layer (`events.publish`). Every frame carries a sequence number.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import contextlib
+import json
+import logging
+import time
+from typing import Any
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+
+from apps.realtime import protocol
+from apps.realtime.events import user_group, watchlist_group
+from apps.realtime.feedwatch import current_feed_frame, get_feed_watch
+from apps.realtime.hub import get_hub
+from apps.realtime.protocol import ProtocolError, SymbolKey
+from apps.realtime.stats import get_stats
+
+logger = logging.getLogger(__name__)
+
+FRAMES_PER_SECOND = 20
+FRAME_BURST = 40
+FLOOD_GRACE_SECONDS = 2.0  # throttled this long without a pause → closed
+SLOW_CLIENT_SECONDS = 10.0  # a frame that cannot be written for this long → closed
+FLUSH_INTERVAL = 0.05  # quotes arriving within this window share a frame
+
+CLOSE_UNAUTHENTICATED = 4401
+CLOSE_SESSION_ENDED = 4001
+CLOSE_TOO_SLOW = 4408
+CLOSE_FLOODING = 4429
+
+
+class TokenBucket:
+    def __init__(self, rate: float, burst: int) -> None:
+        self.rate, self.burst = rate, burst
+        self.tokens = float(burst)
+        self.stamp = time.monotonic()
+
+    def take(self) -> bool:
+        now = time.monotonic()
+        self.tokens = min(self.burst, self.tokens + (now - self.stamp) * self.rate)
+        self.stamp = now
+        if self.tokens >= 1:
+            self.tokens -= 1
+            return True
+        return False
+
+
+_known: dict[str, Any] = {"keys": frozenset(), "at": 0.0}
+KNOWN_TTL_SECONDS = 60.0
+
+
+@database_sync_to_async
+def _load_known_keys() -> frozenset[SymbolKey]:
+    from apps.market.models import Instrument
+
+    return frozenset(
+        Instrument.objects.filter(active=True).values_list("exchange__code", "symbol")
+    )
+
+
+async def known_instrument_keys() -> frozenset[SymbolKey]:
+    if time.monotonic() - _known["at"] > KNOWN_TTL_SECONDS:
+        _known["keys"] = await _load_known_keys()
+        _known["at"] = time.monotonic()
+    keys: frozenset[SymbolKey] = _known["keys"]
+    return keys
+
+
+@database_sync_to_async
+def quote_snapshot(keys: list[SymbolKey]) -> list[dict[str, Any]]:
+    from apps.market.feed import feed_status
+    from apps.market.quote_cache import quote_cache_get_many
+    from apps.market.serializers import quote_data
+
+    found = quote_cache_get_many(keys)
+    status = feed_status()
+    return [
+        quote_data(found[key], stale=bool(status["stale"]), as_of=status.get("as_of"))
+        for key in keys
+        if key in found
+    ]
+
+
+@database_sync_to_async
+def watchlist_access(user: Any, watchlist_id: int) -> dict[str, Any] | None:
+    """The watchlist as the user sees it, or None without access (as if it did not exist)."""
+    from apps.watchlists import selectors
+
+    found = selectors.watchlist_get_for_user(user=user, watchlist_id=watchlist_id)
+    if found is None:
+        return None
+    watchlist, role = found
+    return selectors.watchlist_snapshot(watchlist=watchlist, role=role)
+
+
+class RealtimeConsumer(AsyncWebsocketConsumer):
+    async def connect(self) -> None:
+        self.user = self.scope.get("user")
+        self.seq = 0
+        self.quote_keys: set[SymbolKey] = set()
+        self.watchlists: set[int] = set()
+        self.pending: dict[SymbolKey, str] = {}
+        self.control: collections.deque[dict[str, Any]] = collections.deque()
+        self.wake = asyncio.Event()
+        self.bucket = TokenBucket(FRAMES_PER_SECOND, FRAME_BURST)
+        self.throttled_since: float | None = None
+        self.send_lock = asyncio.Lock()
+        self.writer: asyncio.Task[None] | None = None
+        self.closing = False
+        # Accept first: only an open socket can carry our own close code and reason.
+        await self.accept()
+        if self.user is None or not self.user.is_authenticated:
+            logger.info(
+                "ws refused (4401): no authenticated user; client=%s origin=%s",
+                self.scope.get("client"),
+                dict(self.scope.get("headers", [])).get(b"origin", b"").decode(errors="replace"),
+            )
+            await self._close(CLOSE_UNAUTHENTICATED)
+            return
+        await self.channel_layer.group_add(user_group(self.user.pk), self.channel_name)
+        get_stats().connected()
+        self.counted = True
+        self.writer = asyncio.get_running_loop().create_task(self._write_loop())
+        get_feed_watch().add(self)
+        await self.send_frame(
+            {
+                "type": "hello",
+                "user": {"id": self.user.pk, "email": self.user.email},
+                "limits": {"symbols": protocol.MAX_SYMBOLS, "frames_per_second": FRAMES_PER_SECOND},
+                "feed": await current_feed_frame(),
+            }
+        )
+
+    async def disconnect(self, code: int) -> None:
+        self.closing = True
+        if getattr(self, "counted", False):
+            get_stats().disconnected()
+            self.counted = False
+        if self.writer is not None:
+            self.writer.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self.writer
+        if self.quote_keys:
+            await get_hub().unregister(self, list(self.quote_keys))
+        get_feed_watch().discard(self)
+        user = getattr(self, "user", None)
+        if user is not None and user.is_authenticated:
+            await self.channel_layer.group_discard(user_group(user.pk), self.channel_name)
+        for watchlist_id in list(getattr(self, "watchlists", ())):
+            await self.channel_layer.group_discard(watchlist_group(watchlist_id), self.channel_name)
+
+    # -- sending ------------------------------------------------------------------------------
+
+    async def _close(self, code: int) -> None:
+        self.closing = True
+        await self.close(code=code)
+
+    async def _send_text(self, build: Any) -> None:
+        """Number and send one frame; `build(seq)` returns its text. Slow sockets are closed."""
+        async with self.send_lock:
+            if self.closing:
+                return
+            self.seq += 1
+            try:
+                await asyncio.wait_for(self.send(text_data=build(self.seq)), SLOW_CLIENT_SECONDS)
+                get_stats().sent()
+            except TimeoutError:
+                logger.info("ws closed (4408): client %s too slow", self.scope.get("client"))
+                await self._close(CLOSE_TOO_SLOW)
+
+    async def send_frame(self, frame: dict[str, Any]) -> None:
+        await self._send_text(lambda seq: json.dumps({**frame, "seq": seq}, default=str))
+
+    def offer_quote(self, key: SymbolKey, payload: str) -> None:
+        """Called by the hub for every tick: keep only the latest per symbol."""
+        self.pending[key] = payload
+        self.wake.set()
+
+    def offer_frame(self, frame: dict[str, Any]) -> None:
+        self.control.append(frame)
+        self.wake.set()
+
+    async def _write_loop(self) -> None:
+        while not self.closing:
+            await self.wake.wait()
+            self.wake.clear()
+            while self.control:
+                await self.send_frame(self.control.popleft())
+            if self.pending:
+                batch, self.pending = self.pending, {}
+                quotes = ",".join(batch.values())
+                await self._send_text(
+                    lambda seq, q=quotes: f'{{"type":"quote.tick","seq":{seq},"quotes":[{q}]}}'
+                )
+            await asyncio.sleep(FLUSH_INTERVAL)
+
+    async def send_error(self, error: ProtocolError) -> None:
+        await self.send_frame(error.frame())
+
+    # -- receiving ----------------------------------------------------------------------------
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        if self.closing or self.user is None or not self.user.is_authenticated:
+            return
+        if not self.bucket.take():
+            now = time.monotonic()
+            self.throttled_since = self.throttled_since or now
+            if now - self.throttled_since > FLOOD_GRACE_SECONDS:
+                logger.info("ws closed (4429): client %s floods", self.scope.get("client"))
+                await self._close(CLOSE_FLOODING)
+                return
+            await self.send_error(ProtocolError(
+                "rate_limited", f"More than {FRAMES_PER_SECOND} frames a second; slow down."
+            ))
+            return
+        if self.bucket.tokens >= FRAME_BURST / 2:
+            # Only a client that really slowed down (the bucket refilled) is forgiven; one
+            # that keeps flooding gets a frame through now and then but stays throttled.
+            self.throttled_since = None
+        try:
+            frame = protocol.parse_frame(text_data)
+            if isinstance(frame, protocol.PingFrame):
+                await self.send_frame({"type": "pong", "ref": frame.ref,
+                                       "server_time": time.time()})
+            elif isinstance(frame, protocol.QuotesFrame):
+                await self._quotes(frame)
+            else:
+                await self._watchlist(frame)
+        except ProtocolError as error:
+            await self.send_error(error)
+
+    async def _quotes(self, frame: protocol.QuotesFrame) -> None:
+        labels = [protocol.key_label(key) for key in frame.symbols]
+        if frame.action == "unsubscribe":
+            gone = [key for key in frame.symbols if key in self.quote_keys]
+            self.quote_keys.difference_update(gone)
+            for key in gone:
+                self.pending.pop(key, None)
+            await get_hub().unregister(self, gone)
+            await self.send_frame({"type": "unsubscribed", "topic": "quotes",
+                                   "symbols": labels, "ref": frame.ref})
+            return
+        known = await known_instrument_keys()
+        unknown = [protocol.key_label(key) for key in frame.symbols if key not in known]
+        if unknown:
+            raise ProtocolError("bad_symbol", f"Unknown symbols: {', '.join(unknown)}",
+                                frame.ref, symbols=unknown)
+        new = [key for key in frame.symbols if key not in self.quote_keys]
+        if len(self.quote_keys) + len(new) > protocol.MAX_SYMBOLS:
+            raise ProtocolError("too_many_symbols",
+                                f"At most {protocol.MAX_SYMBOLS} symbols per connection.",
+                                frame.ref)
+        await get_hub().register(self, new)
+        self.quote_keys.update(new)
+        await self.send_frame({"type": "subscribed", "topic": "quotes", "symbols": labels,
+                               "ref": frame.ref})
+        await self.send_frame({"type": "quote.snapshot",
+                               "quotes": await quote_snapshot(list(frame.symbols))})
+
+    async def _watchlist(self, frame: protocol.WatchlistFrame) -> None:
+        group = watchlist_group(frame.watchlist_id)
+        if frame.action == "unsubscribe":
+            self.watchlists.discard(frame.watchlist_id)
+            await self.channel_layer.group_discard(group, self.channel_name)
+            await self.send_frame({"type": "unsubscribed", "topic": "watchlist",
+                                   "id": frame.watchlist_id, "ref": frame.ref})
+            return
+        snapshot = await watchlist_access(self.user, frame.watchlist_id)
+        if snapshot is None:
+            raise ProtocolError("not_found", "No such watchlist.", frame.ref)
+        await self.channel_layer.group_add(group, self.channel_name)
+        self.watchlists.add(frame.watchlist_id)
+        await self.send_frame({"type": "subscribed", "topic": "watchlist",
+                               "id": frame.watchlist_id, "ref": frame.ref})
+        await self.send_frame({"type": "watchlist.snapshot", "watchlist": snapshot})
+
+    # -- channel-layer events (events.publish) ------------------------------------------------
+
+    async def realtime_event(self, message: dict[str, Any]) -> None:
+        event: dict[str, Any] = message["event"]
+        kind = event.get("type")
+        if kind == "session.ended":
+            logger.info("ws closed (4001): session ended for user %s", self.user.pk)
+            await self._close(CLOSE_SESSION_ENDED)
+            return
+        if kind == "watchlist.revoked":
+            watchlist_id = int(event.get("id") or 0)
+            if watchlist_id in self.watchlists:
+                self.watchlists.discard(watchlist_id)
+                await self.channel_layer.group_discard(
+                    watchlist_group(watchlist_id), self.channel_name
+                )
+        elif kind == "watchlist.updated" and event.get("watchlist", {}).get("role") is None:
+            from apps.watchlists.selectors import watchlist_snapshot_for_user
+
+            # Group events cannot know each receiver's role; the snapshot's member list can.
+            snapshot = watchlist_snapshot_for_user(snapshot=event["watchlist"],
+                                                   user_id=self.user.pk)
+            if snapshot is None:
+                return  # access just ended: the `watchlist.revoked` frame says so
+            event = {**event, "watchlist": snapshot}
+        await self.send_frame(event)

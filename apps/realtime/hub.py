@@ -1,0 +1,129 @@
+"""The per-process quote hub of the `ws` process.
+
+One Redis pub/sub connection per process, one SUBSCRIBE per symbol that at least one local
+client watches, and a local index symbol → connections. Each tick arrives serialised once
+and is handed to every interested connection's `offer_quote`, which only stores it (latest
+wins); the connection's own writer task sends what accumulated as one `quote.tick` frame.
+So a slow client costs one pending dict entry per symbol, never a growing queue.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import defaultdict
+from typing import Protocol
+
+import redis.asyncio as aioredis
+from django.conf import settings
+
+from apps.realtime.protocol import SymbolKey
+from apps.realtime.quotes import quote_channel
+
+logger = logging.getLogger(__name__)
+
+
+class QuoteSink(Protocol):
+    def offer_quote(self, key: SymbolKey, payload: str) -> None: ...
+
+
+class QuoteHub:
+    def __init__(self) -> None:
+        self.subscribers: dict[SymbolKey, set[QuoteSink]] = defaultdict(set)
+        self.channels: dict[str, SymbolKey] = {}
+        self._redis: aioredis.Redis | None = None
+        self._pubsub: aioredis.client.PubSub | None = None
+        self._reader: asyncio.Task[None] | None = None
+        self._lock = asyncio.Lock()
+        self.delivered = 0
+
+    async def _ensure_started(self) -> aioredis.client.PubSub:
+        if self._pubsub is None or self._reader is None or self._reader.done():
+            self._redis = aioredis.Redis.from_url(settings.REDIS_URL)
+            self._pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
+            # Re-subscribe everything if the reader died (e.g. Redis restarted).
+            if self.channels:
+                await self._pubsub.subscribe(*self.channels)
+            self._reader = asyncio.get_running_loop().create_task(self._read())
+        return self._pubsub
+
+    async def register(self, sink: QuoteSink, keys: list[SymbolKey]) -> None:
+        async with self._lock:
+            pubsub = await self._ensure_started()
+            new_channels = []
+            for key in keys:
+                if not self.subscribers[key]:
+                    channel = quote_channel(*key)
+                    self.channels[channel] = key
+                    new_channels.append(channel)
+                self.subscribers[key].add(sink)
+            if new_channels:
+                await pubsub.subscribe(*new_channels)
+
+    async def unregister(self, sink: QuoteSink, keys: list[SymbolKey]) -> None:
+        async with self._lock:
+            gone = []
+            for key in keys:
+                sinks = self.subscribers.get(key)
+                if sinks is None:
+                    continue
+                sinks.discard(sink)
+                if not sinks:
+                    del self.subscribers[key]
+                    channel = quote_channel(*key)
+                    self.channels.pop(channel, None)
+                    gone.append(channel)
+            if gone and self._pubsub is not None:
+                await self._pubsub.unsubscribe(*gone)
+
+    async def _read(self) -> None:
+        while True:
+            pubsub = self._pubsub
+            try:
+                if pubsub is None or not pubsub.subscribed:
+                    await asyncio.sleep(0.05)
+                    continue
+                message = await pubsub.get_message(timeout=1.0)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                logger.exception("quote hub: Redis read failed; retrying")
+                await asyncio.sleep(1)
+                continue
+            if message is None or message.get("type") != "message":
+                continue
+            channel = message["channel"]
+            key = self.channels.get(channel.decode() if isinstance(channel, bytes) else channel)
+            if key is None:
+                continue
+            data = message["data"]
+            payload = data.decode() if isinstance(data, bytes) else str(data)
+            for sink in tuple(self.subscribers.get(key, ())):
+                sink.offer_quote(key, payload)
+                self.delivered += 1
+
+    async def close(self) -> None:
+        if self._reader is not None:
+            self._reader.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._reader
+        if self._pubsub is not None:
+            await self._pubsub.aclose()
+        if self._redis is not None:
+            await self._redis.aclose()
+        self._reader = self._pubsub = self._redis = None
+        self.subscribers.clear()
+        self.channels.clear()
+
+
+_hubs: dict[int, QuoteHub] = {}
+
+
+def get_hub() -> QuoteHub:
+    """The hub of the running event loop (one per process in production)."""
+    loop = asyncio.get_running_loop()
+    hub = _hubs.get(id(loop))
+    if hub is None:
+        hub = _hubs[id(loop)] = QuoteHub()
+    return hub
