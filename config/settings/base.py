@@ -112,6 +112,9 @@ CHANNEL_LAYERS = {
                 {
                     "address": REDIS_URL,
                     "max_connections": env_int("CHANNEL_LAYER_MAX_CONNECTIONS", 2000),
+                    # channels_redis blocks 5 s in BZPOPMIN waiting for messages; redis-py
+                    # 8's default 5 s socket timeout would kill idle consumers (close 1011).
+                    "socket_timeout": 30,
                 }
             ],
             "prefix": "stocksense:asgi",
