@@ -1,8 +1,8 @@
 """Writing candles in bulk, and the bucket arithmetic every timeframe shares.
 
-All candle writes go through `candles_write`: rows are COPYed into a temporary table and
-merged with one `INSERT … ON CONFLICT` on (instrument, timeframe, start), so a batch of any
-size costs three statements.
+All candle writes go through `candles_write_units` (`candles_write` for rows of Decimals and
+datetimes): they are COPYed into a temporary table and merged with one `INSERT … ON CONFLICT`
+on (instrument, timeframe, start), so a batch of any size costs three statements.
 
 Intraday buckets are aligned to the NSE session open (09:15 IST): a 1-hour bar covers
 09:15–10:15, the last one 15:15–15:30. Daily bars start at 00:00 IST, weekly bars on Monday
@@ -14,7 +14,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import NamedTuple
 
 import numpy as np
@@ -72,6 +72,7 @@ def bucket_start(at: datetime, timeframe: str) -> datetime:
     return datetime.fromtimestamp(int(bucket_starts(seconds, timeframe)[0]), tz=UTC)
 
 
+PRICE_UNITS = Decimal(10_000)  # market_candle prices are numeric(16, 4)
 _COLUMNS = "instrument_id, timeframe, start, open, high, low, close, volume, source"
 
 _MERGE_SET = """
@@ -88,15 +89,6 @@ _REPLACE_WHERE = """
     WHERE (c.open, c.high, c.low, c.close, c.volume, c.source)
       IS DISTINCT FROM (EXCLUDED.open, EXCLUDED.high, EXCLUDED.low, EXCLUDED.close,
                         EXCLUDED.volume, EXCLUDED.source)
-"""
-
-
-_TEMP_TABLE = """
-CREATE TEMP TABLE IF NOT EXISTS candle_incoming (
-    instrument_id bigint, timeframe varchar(3), start timestamptz,
-    open numeric(16, 4), high numeric(16, 4), low numeric(16, 4), close numeric(16, 4),
-    volume bigint, source smallint
-) ON COMMIT DELETE ROWS
 """
 
 
@@ -121,15 +113,18 @@ def candles_write_units(
     source: int,
     mode: WriteMode,
 ) -> int:
-    """Like `candles_write`, from columns: epoch-second starts and prices in integer
-    ten-thousandths of a rupee. The hot path (tick ingest) builds no Decimal or datetime."""
+    """Upsert bars given as columns: epoch-second starts and prices in integer ten-thousandths
+    of a rupee (the column's scale). All candle writes end here: rows are COPYed into a
+    temporary table and merged with one INSERT … ON CONFLICT. The tick path calls it
+    directly and builds no Decimal or datetime."""
     if not instrument_ids:
         return 0
     update = _MERGE_SET if mode is WriteMode.MERGE else _REPLACE_SET + _REPLACE_WHERE
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(_TEMP_UNITS_TABLE)
+        # Rows of an earlier call in the same (outer) transaction are still there.
         cursor.execute("TRUNCATE candle_incoming_units")
-        raw = cursor.cursor
+        raw = cursor.cursor  # psycopg's own cursor: COPY is not part of the DB-API
         columns = zip(
             instrument_ids, timeframes, starts, opens, highs, lows, closes, volumes, strict=True
         )
@@ -151,27 +146,33 @@ def candles_write_units(
         return int(cursor.rowcount)
 
 
+def _units(price: Decimal) -> int:
+    """A price as integer ten-thousandths of a rupee, rounded as numeric(16, 4) would."""
+    return int((price * PRICE_UNITS).to_integral_value(rounding=ROUND_HALF_UP))
+
+
 def candles_write(*, rows: Sequence[CandleRow], mode: WriteMode) -> int:
     """Upsert `rows`; return how many rows were inserted or changed.
 
     Rows must be unique per (instrument, timeframe, start) within one call.
     """
-    if not rows:
-        return 0
-    update = _MERGE_SET if mode is WriteMode.MERGE else _REPLACE_SET + _REPLACE_WHERE
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(_TEMP_TABLE)
-        # Rows of an earlier call in the same (outer) transaction are still there.
-        cursor.execute("TRUNCATE candle_incoming")
-        raw = cursor.cursor  # psycopg's own cursor: COPY is not part of the DB-API
-        with raw.copy(f"COPY candle_incoming ({_COLUMNS}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
-        # Only module constants are formatted into this statement.
-        merge = (
-            f"INSERT INTO market_candle AS c ({_COLUMNS}) "  # noqa: S608
-            f"SELECT {_COLUMNS} FROM candle_incoming "
-            f"ON CONFLICT (instrument_id, timeframe, start) DO UPDATE SET {update}"
-        )
-        cursor.execute(merge)
-        return int(cursor.rowcount)
+    return candles_write_units(
+        instrument_ids=[r.instrument_id for r in rows],
+        timeframes=[r.timeframe for r in rows],
+        starts=[int(r.start.timestamp()) for r in rows],
+        opens=[_units(r.open) for r in rows],
+        highs=[_units(r.high) for r in rows],
+        lows=[_units(r.low) for r in rows],
+        closes=[_units(r.close) for r in rows],
+        volumes=[int(r.volume) for r in rows],
+        # One source per call in practice; a mixed batch is written per source.
+        source=_single_source(rows),
+        mode=mode,
+    )
+
+
+def _single_source(rows: Sequence[CandleRow]) -> int:
+    sources = {int(r.source) for r in rows}
+    if len(sources) > 1:
+        raise ValueError(f"candles_write takes rows of one source, got {sorted(sources)}")
+    return sources.pop() if sources else 0

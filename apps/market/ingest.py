@@ -19,6 +19,7 @@ import pandas as pd
 from django.db import transaction
 
 from apps.market.candle_store import (
+    PRICE_UNITS,
     ROLLUP_TIMEFRAMES,
     WriteMode,
     bucket_starts,
@@ -55,7 +56,6 @@ class IngestResult:
     candles_written: int
 
 
-PRICE_SCALE = 4  # market_candle prices are numeric(16, 4)
 _instrument_ids: dict[tuple[str, str], int] = {}
 
 
@@ -181,7 +181,7 @@ def quotes_ingest(*, batch: Sequence[Quote], source: DataSource) -> IngestResult
             # four decimals and stay far below 2**53 units, so the float detour is exact.
             "price": np.rint(
                 np.fromiter((q.last_price for q in known), dtype=np.float64, count=len(known))
-                * 10**PRICE_SCALE
+                * float(PRICE_UNITS)
             ).astype(np.int64),
             "cumulative": np.fromiter(
                 (q.volume for q in known), dtype=np.int64, count=len(known)
