@@ -17,6 +17,7 @@ import {
   LineStyle,
   createChart,
 } from "../vendor/lightweight-charts.standalone.production.mjs";
+import { CHANGE, CLOCK, PERCENT, PRICE } from "./format.js";
 import * as realtime from "./realtime.js";
 
 export const IST_SHIFT = 19800; // seconds
@@ -43,28 +44,9 @@ const COLORS = {
   text: "#55627a",
 };
 
-const PRICE = new Intl.NumberFormat("en-IN", { style: "currency", currency: "INR" });
-const CHANGE = new Intl.NumberFormat("en-IN", {
-  style: "currency",
-  currency: "INR",
-  signDisplay: "exceptZero",
-});
-const PERCENT = new Intl.NumberFormat("en-IN", {
-  minimumFractionDigits: 2,
-  maximumFractionDigits: 2,
-  signDisplay: "exceptZero",
-});
 const AXIS_PRICE = new Intl.NumberFormat("en-IN", {
   minimumFractionDigits: 2,
   maximumFractionDigits: 2,
-});
-const IST = "Asia/Kolkata";
-const CLOCK = new Intl.DateTimeFormat("en-GB", {
-  timeZone: IST,
-  hour: "2-digit",
-  minute: "2-digit",
-  second: "2-digit",
-  hourCycle: "h23",
 });
 
 const mod = (a, n) => ((a % n) + n) % n;

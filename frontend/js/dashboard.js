@@ -8,7 +8,8 @@
 // (translated there); number formats are the Markets page's (markets.js).
 
 import * as realtime from "./realtime.js";
-import { ARROWS, CHANGE, PERCENT, PRICE, VOLUME, direction, flash } from "./markets.js";
+import { ARROWS, CHANGE, PERCENT, PRICE, VOLUME, direction } from "./format.js";
+import { flash } from "./markets.js";
 
 const SEARCH_DEBOUNCE_MS = 250;
 const CHANGED_BY_MS = 4000;

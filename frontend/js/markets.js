@@ -5,33 +5,12 @@
 // WebSocket (realtime.js) feeds it `quote.snapshot`/`quote.tick` frames while it is live;
 // whenever it is not (connecting, reconnecting, no server), a poller fetches the REST API
 // every 5 s instead. Plain ES module, no framework; the page works without it.
-// The formatters (PRICE, CHANGE, PERCENT, VOLUME, ARROWS, direction, flash) are shared
-// with the dashboard (dashboard.js).
+// `flash` is shared with the dashboard (dashboard.js); number formats live in format.js.
 
+import { ARROWS, CHANGE, CLOCK, IST, PERCENT, PRICE, VOLUME, direction } from "./format.js";
 import * as realtime from "./realtime.js";
 
-export const PRICE = new Intl.NumberFormat("en-IN", { style: "currency", currency: "INR" });
-export const CHANGE = new Intl.NumberFormat("en-IN", {
-  style: "currency",
-  currency: "INR",
-  signDisplay: "exceptZero",
-});
-export const PERCENT = new Intl.NumberFormat("en-IN", {
-  minimumFractionDigits: 2,
-  maximumFractionDigits: 2,
-  signDisplay: "exceptZero",
-});
-export const VOLUME = new Intl.NumberFormat("en-IN", { maximumFractionDigits: 0 });
-const IST = "Asia/Kolkata";
 const DAY_KEY = new Intl.DateTimeFormat("en-CA", { timeZone: IST }); // 2026-01-21
-const CLOCK = new Intl.DateTimeFormat("en-GB", {
-  timeZone: IST,
-  hour: "2-digit",
-  minute: "2-digit",
-  second: "2-digit",
-  hourCycle: "h23",
-});
-export const ARROWS = { up: "▲", down: "▼", flat: "▬" };
 const FLASH_MS = 1600;
 const CHUNK = 200; // the API's limit on symbols per call
 
@@ -52,13 +31,6 @@ function fmtTime(iso, lang) {
   }).format(at);
   const clock = CLOCK.format(at).slice(0, 5);
   return `${day}, ${clock}`;
-}
-
-export function direction(change) {
-  const paise = Math.round(change * 100);
-  if (paise > 0) return "up";
-  if (paise < 0) return "down";
-  return "flat";
 }
 
 function directionLabel(dir) {
