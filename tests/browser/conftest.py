@@ -33,7 +33,7 @@ CHROMIUM_ARGS = [
 def browser() -> Iterator[Browser]:
     """One Chromium per test module. Not per session: Playwright's event loop and the
     async-unsafe switch must be gone before other tests (async ones included) run."""
-    sync_api = pytest.importorskip("playwright.sync_api")
+    from playwright import sync_api  # a dev requirement; imported here to keep collection light
     if not Path(CHROMIUM).exists():
         # A developer without Chromium may skip; CI installs it, so there it is a failure.
         if os.environ.get("CI"):

@@ -12,15 +12,14 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
-from allauth.account.models import EmailAddress
 from django.apps import apps
 from playwright.sync_api import Page, expect
 
-from apps.accounts.models import User
 from apps.charts.models import ChartDrawing
 from apps.market import ingest
 from apps.market.candle_store import CandleRow, WriteMode, bucket_start, candles_write
 from apps.market.models import DataSource, Instrument
+from tests.browser.helpers import sign_in, verified_user
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -91,16 +90,6 @@ def _load_candles() -> Instrument:
     return reliance
 
 
-def _sign_in(page: Page, base: str) -> None:
-    user = User.objects.create_user(EMAIL, PASSWORD)
-    EmailAddress.objects.create(user=user, email=EMAIL, verified=True, primary=True)
-    page.goto(f"{base}/accounts/login/")
-    page.fill("#id_login", EMAIL)
-    page.fill("#id_password", PASSWORD)
-    page.locator("main").get_by_role("button", name="Sign In").click()
-    page.wait_for_url(f"{base}/profile/")
-
-
 def _ready(page: Page, timeframe: str) -> None:
     chart = page.locator("[data-chart]")
     expect(chart).to_have_attribute("data-timeframe", timeframe)
@@ -115,7 +104,8 @@ def _candle_pixels(page: Page) -> int:
 def test_chart_loads_switches_and_keeps_drawings(live_server, page: Page, screenshot) -> None:
     _load_candles()
     base = live_server.url
-    _sign_in(page, base)
+    verified_user(EMAIL, PASSWORD)
+    sign_in(page, base, EMAIL, PASSWORD)
     page.goto(f"{base}/markets/")
     page.locator('tr[data-key="NSE:RELIANCE"] th a').click()
     page.wait_for_url(f"{base}/markets/RELIANCE/")
@@ -200,7 +190,8 @@ def test_chart_loads_switches_and_keeps_drawings(live_server, page: Page, screen
 
 def test_chart_fits_a_phone_screen(live_server, phone_page: Page, screenshot) -> None:
     _load_candles()
-    _sign_in(phone_page, live_server.url)
+    verified_user(EMAIL, PASSWORD)
+    sign_in(phone_page, live_server.url, EMAIL, PASSWORD)
     phone_page.goto(f"{live_server.url}/markets/RELIANCE/")
     _ready(phone_page, "1d")
     assert _candle_pixels(phone_page) > 200

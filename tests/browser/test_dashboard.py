@@ -10,7 +10,6 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from allauth.account.models import EmailAddress
 from django.utils import timezone
 from playwright.sync_api import Browser, Page, expect
 
@@ -21,6 +20,7 @@ from apps.market.models import DataSource, Instrument
 from apps.market.providers.base import Quote
 from apps.realtime.quotes import quotes_publish
 from apps.watchlists import services
+from tests.browser.helpers import sign_in, verified_user
 from tests.factories import WatchlistMemberFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -34,20 +34,7 @@ def _market(market_seed: None) -> None:
 
 
 def _user(email: str, name: str) -> User:
-    user = User.objects.create_user(email, PASSWORD)
-    if hasattr(user, "display_name"):
-        user.display_name = name
-        user.save()
-    EmailAddress.objects.create(user=user, email=email, verified=True, primary=True)
-    return user
-
-
-def _sign_in(page: Page, base: str, email: str) -> None:
-    page.goto(f"{base}/accounts/login/")
-    page.fill("#id_login", email)
-    page.fill("#id_password", PASSWORD)
-    page.locator("main").get_by_role("button", name="Sign In").click()
-    page.wait_for_url(f"{base}/profile/")
+    return verified_user(email, PASSWORD, display_name=name)
 
 
 def _open_dashboard(page: Page, base: str) -> None:
@@ -110,9 +97,9 @@ def test_editor_adds_a_symbol_and_the_owner_sees_it_live(
     )
     _daily_closes("HDFCBANK", [str(1600 + (i * 7) % 40 + i) for i in range(30)])
 
-    _sign_in(page, base, owner.email)
+    sign_in(page, base, owner.email, PASSWORD)
     _open_dashboard(page, base)
-    _sign_in(second_page, base, editor.email)
+    sign_in(second_page, base, editor.email, PASSWORD)
     _open_dashboard(second_page, base)
     owner_table = page.locator(f'[data-watchlist-table="{watchlist.pk}"]')
     expect(owner_table.locator('tr[data-key="NSE:HDFCBANK"] [data-field="price"]')).to_have_text(
@@ -154,7 +141,7 @@ def test_prices_move_live(live_server: Any, ws_server: str, page: Page, screensh
         ],
         source=DataSource.SIMULATED,
     )
-    _sign_in(page, base, owner.email)
+    sign_in(page, base, owner.email, PASSWORD)
     _open_dashboard(page, base)
     price = page.locator('tr[data-key="NSE:RELIANCE"] [data-field="price"]')
     expect(price).to_have_text("₹2,951.20")
@@ -188,7 +175,7 @@ def test_dashboard_fits_a_phone(
         batch=[_quote("RELIANCE", "2951.20", "2900"), _quote("BAJFINANCE", "123456", "120000")],
         source=DataSource.SIMULATED,
     )
-    _sign_in(phone_page, base, owner.email)
+    sign_in(phone_page, base, owner.email, PASSWORD)
     phone_page.goto(f"{base}/dashboard/")
     expect(phone_page.locator('tr[data-key="NSE:RELIANCE"] [data-field="price"]')).to_have_text(
         "₹2,951.20"

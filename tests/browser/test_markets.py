@@ -7,15 +7,14 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from allauth.account.models import EmailAddress
 from django.apps import apps
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
-from apps.accounts.models import User
 from apps.market import ingest
 from apps.market.models import DataSource
 from apps.market.providers.base import Quote
+from tests.browser.helpers import sign_in, verified_user
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -42,16 +41,6 @@ def _quote(symbol: str, price: str, prev_close: str, volume: int = 1_000_000) ->
     )
 
 
-def _sign_in(page: Page, base: str) -> None:
-    user = User.objects.create_user(EMAIL, PASSWORD)
-    EmailAddress.objects.create(user=user, email=EMAIL, verified=True, primary=True)
-    page.goto(f"{base}/accounts/login/")
-    page.fill("#id_login", EMAIL)
-    page.fill("#id_password", PASSWORD)
-    page.locator("main").get_by_role("button", name="Sign In").click()
-    page.wait_for_url(f"{base}/profile/")
-
-
 def _price(page: Page, symbol: str):
     return page.locator(f'tr[data-key="NSE:{symbol}"] [data-field="price"]')
 
@@ -66,7 +55,8 @@ def test_prices_render_then_update_live(live_server, page: Page, screenshot) -> 
         ],
         source=DataSource.SIMULATED,
     )
-    _sign_in(page, base)
+    verified_user(EMAIL, PASSWORD)
+    sign_in(page, base, EMAIL, PASSWORD)
     page.get_by_role("navigation").get_by_role("link", name="Markets").click()
     page.wait_for_url(f"{base}/markets/")
 
@@ -112,7 +102,8 @@ def test_markets_fit_a_phone_screen(live_server, phone_page: Page, screenshot) -
         batch=[_quote("RELIANCE", "2951.20", "2900"), _quote("BAJFINANCE", "123456", "120000")],
         source=DataSource.SIMULATED,
     )
-    _sign_in(phone_page, live_server.url)
+    verified_user(EMAIL, PASSWORD)
+    sign_in(phone_page, live_server.url, EMAIL, PASSWORD)
     phone_page.goto(f"{live_server.url}/markets/")
     expect(_price(phone_page, "RELIANCE")).to_have_text("₹2,951.20")
     scroll_width, client_width = phone_page.evaluate(

@@ -12,6 +12,7 @@ from playwright.sync_api import Page, expect
 
 from apps.accounts import services
 from apps.accounts.models import User
+from tests.browser.helpers import sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -22,14 +23,6 @@ CONFIRM_LINK = re.compile(r"https?://\S+/accounts/confirm-email/\S+/")
 
 def _main(page: Page):
     return page.locator("main")
-
-
-def _sign_in(page: Page, base_url: str, email: str, password: str) -> None:
-    page.goto(f"{base_url}/accounts/login/")
-    page.fill("#id_login", email)
-    page.fill("#id_password", password)
-    _main(page).get_by_role("button", name="Sign In").click()
-    page.wait_for_url(f"{base_url}/profile/")
 
 
 def _no_horizontal_overflow(page: Page) -> tuple[int, int]:
@@ -113,7 +106,7 @@ def test_pages_fit_a_phone_screen(live_server, phone_page: Page, screenshot) -> 
     user = User.objects.create_user(EMAIL, PASSWORD)
     EmailAddress.objects.create(user=user, email=EMAIL, verified=True, primary=True)
     services.api_token_create(user=user, name="Pixel 8 with a long descriptive token name")
-    _sign_in(phone_page, base, EMAIL, PASSWORD)
+    sign_in(phone_page, base, EMAIL, PASSWORD)
     for path, name in [
         ("/profile/", "profile"),
         ("/profile/tokens/", "tokens"),
