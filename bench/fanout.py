@@ -53,6 +53,7 @@ from typing import Any
 import psutil
 
 from bench import report
+from bench.procs import free_port, stop_group
 from config.env import BASE_DIR, service_url
 
 SECTION = "fanout"
@@ -111,12 +112,6 @@ def server_argv(design: str, server: str, port: int) -> list[str]:
             "--redis-url", SERVER_ENV["REDIS_URL"], "--prefix", CHANNEL_PREFIX]
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((HOST, 0))
-        return int(sock.getsockname()[1])
-
-
 def _tree(pid: int) -> list[psutil.Process]:
     proc = psutil.Process(pid)
     return [proc, *proc.children(recursive=True)]
@@ -137,17 +132,6 @@ def rss_bytes(pid: int) -> int:
         with contextlib.suppress(psutil.Error):
             total += proc.memory_info().rss
     return total
-
-
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    for sig, wait_s in ((signal.SIGTERM, 3.0), (signal.SIGKILL, 5.0)):
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, sig)
-        try:
-            proc.wait(timeout=wait_s)
-            return
-        except subprocess.TimeoutExpired:
-            continue
 
 
 @contextlib.contextmanager
@@ -171,7 +155,7 @@ def running_server(design: str, server: str, log_dir: Path) -> Iterator[tuple[in
             time.sleep(0.5)
             yield port, proc.pid
         finally:
-            _stop(proc)
+            stop_group(proc)
             tail = log_path.read_text(errors="replace").strip().splitlines()[-5:]
             if tail:
                 _log(f"    {design}/{server} log tail: " + " | ".join(tail)[:600])

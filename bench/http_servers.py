@@ -18,8 +18,6 @@ import contextlib
 import http.client
 import json
 import os
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -31,6 +29,7 @@ from pathlib import Path
 
 from bench import report
 from bench.loadgen import LoadResult, run_python, run_wrk, wrk_available
+from bench.procs import free_port, stop_group
 from config.env import BASE_DIR
 
 SECTION = "http_servers"
@@ -218,12 +217,6 @@ def in_process_ms(token: str, requests: int = IN_PROCESS_REQUESTS) -> dict[str, 
 # --- server processes ----------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((HOST, 0))
-        return int(sock.getsockname()[1])
-
-
 def http_get(port: int, path: str, headers: dict[str, str] | None = None) -> tuple[int, bytes]:
     conn = http.client.HTTPConnection(HOST, port, timeout=5)
     try:
@@ -250,18 +243,6 @@ def _wait_ready(proc: subprocess.Popen[bytes], port: int, log_path: Path) -> Non
     raise RuntimeError(f"server not ready after {READY_TIMEOUT_S:.0f}s:\n{_log_tail(log_path)}")
 
 
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    """Stop the server and its workers: they share the process group we created for it."""
-    for sig, wait_s in ((signal.SIGTERM, STOP_TIMEOUT_S), (signal.SIGKILL, 5.0)):
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, sig)
-        try:
-            proc.wait(timeout=wait_s)
-            return
-        except subprocess.TimeoutExpired:
-            continue
-
-
 @contextlib.contextmanager
 def running(server: Server, log_dir: Path) -> Iterator[int]:
     port = free_port()
@@ -283,7 +264,7 @@ def running(server: Server, log_dir: Path) -> Iterator[int]:
             yield port
         finally:
             stopping = time.monotonic()
-            _stop(proc)
+            stop_group(proc, STOP_TIMEOUT_S)
             print(f"  {server.key} stopped in {time.monotonic() - stopping:.1f}s",
                   file=sys.stderr, flush=True)
 
