@@ -16,7 +16,9 @@ class DrawingKind(models.TextChoices):
 
 class ChartDrawing(models.Model):
     """`points` is a list of `{"time": epoch seconds (UTC), "price": "decimal string"}`:
-    two for a trend line; one `{"price": ...}` for a horizontal line."""
+    two for a trend line, earlier first; one `{"price": ...}` for a horizontal line.
+    A time is kept as drawn; each timeframe's chart snaps it to the bar holding it
+    (frontend/js/chart-time.js)."""
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="chart_drawings"

@@ -45,8 +45,9 @@ def _time(value: Any) -> int:
 class DrawingInputSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=DrawingKind.choices)
     points = serializers.JSONField(
-        help_text='trend: [{"time": 1767000000, "price": "2951.20"}, {...}]; '
-        'hline: [{"price": "2951.20"}]'
+        help_text='trend: [{"time": 1767000000, "price": "2951.20"}, {...}], times in epoch '
+        "seconds (UTC), stored as given and returned earlier point first; charts draw each "
+        'point on the bar holding its time. hline: [{"price": "2951.20"}]'
     )
     color = serializers.CharField(required=False, allow_blank=True, max_length=7, default="")
 
@@ -90,10 +91,13 @@ class DrawingInputSerializer(serializers.Serializer):
             clean.append(item)
         if errors:
             raise serializers.ValidationError(errors)
-        if kind == DrawingKind.TREND and clean[0]["time"] == clean[1]["time"]:
-            raise serializers.ValidationError(
-                {"points": [_("The two points of a trend line need different times.")]}
-            )
+        if kind == DrawingKind.TREND:
+            if clean[0]["time"] == clean[1]["time"]:
+                raise serializers.ValidationError(
+                    {"points": [_("The two points of a trend line need different times.")]}
+                )
+            # Stored as given (not snapped to a bar), earlier point first.
+            clean.sort(key=lambda point: int(point["time"]))
         attrs["points"] = clean
         return attrs
 

@@ -1,14 +1,16 @@
 // The instrument page: live price header and the interactive chart.
 //
 // lightweight-charts (v5, vendored by `make frontend` into frontend/vendor/) draws
-// candlesticks + volume, SMA/EMA/Bollinger overlays, and RSI and MACD in their own panes.
+// candlesticks + volume, SMA/EMA/Bollinger overlays, and RSI and MACD in their own panes
+// (chart-panes.js), each switched on and off by the user; the choice is kept in localStorage.
 // Bars come from /api/v1/instruments/{symbol}/candles/, indicator values from
 // .../indicators/; scrolling to the left edge loads older bars. The last candle follows
 // `quote.tick` frames from realtime.js (or a REST poll while the socket is down).
-// Trend and horizontal lines are saved per user over .../drawings/.
+// Trend and horizontal lines are saved per user over .../drawings/ (chart-drawings.js).
 //
 // Times: the library formats its UTC-second axis as UTC, so every chart time is the epoch
-// second plus 5 h 30 min (IST has no DST); the axis and crosshair then read IST.
+// second plus 5 h 30 min (IST has no DST); the axis and crosshair then read IST
+// (chart-time.js).
 
 import {
   CandlestickSeries,
@@ -17,13 +19,12 @@ import {
   LineStyle,
   createChart,
 } from "../vendor/lightweight-charts.standalone.production.mjs";
+import { DrawingLayer } from "./chart-drawings.js";
+import { IndicatorPanes, PANE_PARAMS, loadChoice, saveChoice } from "./chart-panes.js";
+import { INTRADAY_MINUTES, bucketStart, fromChart, toChart } from "./chart-time.js";
 import { CHANGE, CLOCK, PERCENT, PRICE } from "./format.js";
 import * as realtime from "./realtime.js";
 
-export const IST_SHIFT = 19800; // seconds
-const IST_OFFSET_MIN = 330;
-const SESSION_OPEN_MIN = 9 * 60 + 15;
-const INTRADAY_MINUTES = { "1m": 1, "3m": 3, "5m": 5, "15m": 15, "30m": 30, "1h": 60 };
 const PAGE = 500; // bars per request
 const MAX_INDICATOR_BARS = 5000;
 const POLL_MS = 5000;
@@ -36,10 +37,6 @@ const COLORS = {
   sma: "#0f5bd7",
   ema: "#b35c00",
   bollinger: "#7a4fc9",
-  rsi: "#7a4fc9",
-  macd: "#0f5bd7",
-  signal: "#b35c00",
-  drawing: "#1f6feb",
   grid: "#eef1f5",
   text: "#55627a",
 };
@@ -49,47 +46,14 @@ const AXIS_PRICE = new Intl.NumberFormat("en-IN", {
   maximumFractionDigits: 2,
 });
 
-const mod = (a, n) => ((a % n) + n) % n;
-
-/** Start (epoch s) of the `timeframe` bar holding `seconds`: apps/market/candle_store. */
-export function bucketStart(seconds, timeframe) {
-  const istMin = Math.floor(seconds / 60) + IST_OFFSET_MIN;
-  const day = istMin - mod(istMin, 1440);
-  let start;
-  if (timeframe in INTRADAY_MINUTES) {
-    const size = INTRADAY_MINUTES[timeframe];
-    const offset = istMin - day - SESSION_OPEN_MIN;
-    start = day + SESSION_OPEN_MIN + Math.floor(offset / size) * size;
-  } else if (timeframe === "1d") {
-    start = day;
-  } else if (timeframe === "1w") {
-    const dayIndex = day / 1440;
-    const weekday = mod(dayIndex + 3, 7); // 1970-01-01 was a Thursday; Monday = 0
-    start = (dayIndex - weekday) * 1440;
-  } else {
-    throw new Error(`Unknown timeframe ${timeframe}`);
-  }
-  return (start - IST_OFFSET_MIN) * 60;
-}
-
-const toChart = (epoch) => epoch + IST_SHIFT;
-const fromChart = (time) => time - IST_SHIFT;
 const epochOf = (iso) => Math.floor(Date.parse(iso) / 1000);
-
-class HttpError extends Error {
-  constructor(response, body) {
-    super(`HTTP ${response.status}`);
-    this.status = response.status;
-    this.body = body;
-  }
-}
 
 async function getJson(url) {
   const response = await fetch(url, {
     credentials: "same-origin",
     headers: { Accept: "application/json" },
   });
-  if (!response.ok) throw new HttpError(response, null);
+  if (!response.ok) throw new Error(`HTTP ${response.status}`);
   return response.json();
 }
 
@@ -109,9 +73,9 @@ class InstrumentPage {
     this.loadingOlder = false;
     this.generation = 0; // bumps on every timeframe switch: late responses are dropped
     this.overlays = new Map(); // name -> [series]
-    this.drawings = new Map(); // id -> {data, line | series}
-    this.tool = null;
-    this.pending = null; // first point of a trend line
+    this.layer = new DrawingLayer(this);
+    this.drawings = this.layer.entries; // id -> {data, line | series}
+    this.choiceKey = `stocksense:chart-indicators:${root.dataset.user || "anonymous"}`;
     this.dayVolume = null; // the last quote's cumulative volume
     this.pollTimer = null;
   }
@@ -163,37 +127,29 @@ class InstrumentPage {
     this.chart.priceScale("volume").applyOptions({ scaleMargins: { top: 0.8, bottom: 0 } });
     this.candles.priceScale().applyOptions({ scaleMargins: { top: 0.08, bottom: 0.22 } });
 
-    const line = (color, pane, extra = {}) =>
-      this.chart.addSeries(
-        LineSeries,
-        { color, lineWidth: 2, priceLineVisible: false, lastValueVisible: true, ...extra },
-        pane,
-      );
-    this.rsi = line(COLORS.rsi, 1, { title: this.labels.labelRsi });
-    this.rsi.createPriceLine({ price: 70, color: "#b8c2d1", lineStyle: LineStyle.Dashed, lineWidth: 1, axisLabelVisible: false });
-    this.rsi.createPriceLine({ price: 30, color: "#b8c2d1", lineStyle: LineStyle.Dashed, lineWidth: 1, axisLabelVisible: false });
-    this.macdHist = this.chart.addSeries(
-      HistogramSeries,
-      { priceLineVisible: false, lastValueVisible: false },
-      2,
-    );
-    this.macd = line(COLORS.macd, 2, { title: this.labels.labelMacd, lineWidth: 1.5 });
-    this.macdSignal = line(COLORS.signal, 2, { lineWidth: 1.5, lastValueVisible: false });
-    this.sizePanes();
+    this.panes = new IndicatorPanes(this.chart, {
+      rsi: this.labels.labelRsi,
+      macd: this.labels.labelMacd,
+    });
+    for (const name of this.wanted("pane")) this.panes.show(name);
+    this.showPanesState();
 
     this.chart.timeScale().subscribeVisibleLogicalRangeChange((range) => {
       if (range && range.from < 10) this.loadOlder();
     });
-    this.chart.subscribeClick((param) => this.onClick(param));
+    this.chart.subscribeClick((param) => this.layer.onClick(param));
   }
 
-  sizePanes() {
-    // Price and volume get about two thirds of the height; RSI and MACD share the rest.
-    const panes = this.chart.panes();
-    if (panes.length < 3) return;
-    panes[0].setStretchFactor(4);
-    panes[1].setStretchFactor(1);
-    panes[2].setStretchFactor(1.2);
+  /** Names of the switched-on toggles of `kind` ("overlay" or "pane"). */
+  wanted(kind) {
+    return [...this.root.querySelectorAll(`[data-${kind}]`)]
+      .filter((input) => input.checked)
+      .map((input) => input.dataset[kind]);
+  }
+
+  showPanesState() {
+    this.box.dataset.panes = this.panes.names().join(" ");
+    this.box.dataset.paneCount = String(this.chart.panes().length);
   }
 
   setStatus(state, message = "") {
@@ -261,9 +217,13 @@ class InstrumentPage {
       return;
     }
     if (generation !== this.generation) return;
+    // Series still holding the previous timeframe's times would add them to the time scale.
+    this.panes.clear();
+    for (const series of this.overlays.values()) for (const one of series) one.setData([]);
     this.bars = this.parseBars(body);
     this.exhausted = this.bars.length < PAGE;
     this.render();
+    this.layer.renderAll();
     this.chart.timeScale().fitContent();
     const visible = Math.max(40, Math.min(150, Math.floor(this.box.clientWidth / 7)));
     if (this.bars.length > visible) {
@@ -274,7 +234,6 @@ class InstrumentPage {
     }
     this.setStatus(this.bars.length ? "ready" : "empty", this.bars.length ? "" : this.labels.labelEmpty);
     await this.loadIndicators();
-    this.renderDrawings();
   }
 
   async loadOlder() {
@@ -305,6 +264,7 @@ class InstrumentPage {
           to: range.to + older.length,
         });
       }
+      this.layer.renderAll(); // a line cut at the old left edge now reaches further
       this.box.dataset.olderLoads = String(Number(this.box.dataset.olderLoads || 0) + 1);
       await this.loadIndicators();
     } catch {
@@ -338,33 +298,49 @@ class InstrumentPage {
 
   async loadIndicators() {
     if (!this.bars.length) {
-      for (const s of [this.rsi, this.macd, this.macdSignal, this.macdHist]) s.setData([]);
+      this.panes.clear();
       for (const name of this.overlays.keys()) this.clearOverlay(name);
       return;
     }
     const generation = this.generation;
-    const wanted = [...this.root.querySelectorAll("[data-overlay]")]
-      .filter((input) => input.checked)
-      .map((input) => input.dataset.overlay);
     const jobs = [
-      this.indicator("rsi", { period: "14" }).then((out) => {
-        if (generation === this.generation) this.rsi.setData(out.rsi);
-      }),
-      this.indicator("macd", { fast: "12", slow: "26", signal: "9" }).then((out) => {
-        if (generation !== this.generation) return;
-        this.macd.setData(out.macd);
-        this.macdSignal.setData(out.signal);
-        this.macdHist.setData(
-          out.histogram.map((point) =>
-            "value" in point
-              ? { ...point, color: point.value >= 0 ? COLORS.volumeUp : COLORS.volumeDown }
-              : point,
-          ),
-        );
-      }),
-      ...wanted.map((name) => this.showOverlay(name, generation)),
+      ...this.panes.names().map((name) => this.fillPane(name, generation)),
+      ...this.wanted("overlay").map((name) => this.showOverlay(name, generation)),
     ];
     await Promise.allSettled(jobs);
+  }
+
+  async fillPane(name, generation = this.generation) {
+    const out = await this.indicator(name, PANE_PARAMS[name]);
+    // Dropped if the timeframe changed or the pane was switched off meanwhile.
+    if (generation === this.generation) this.panes.setData(name, out);
+  }
+
+  togglePane(name, on) {
+    if (on) {
+      this.panes.show(name);
+      if (this.bars.length) this.fillPane(name).catch(() => {});
+    } else {
+      this.panes.hide(name);
+    }
+    this.showPanesState();
+  }
+
+  /** Remember which indicators are on, for this user, in this browser. */
+  saveChoice() {
+    const choice = {};
+    for (const input of this.root.querySelectorAll("[data-overlay], [data-pane]")) {
+      choice[input.dataset.overlay || input.dataset.pane] = input.checked;
+    }
+    saveChoice(this.choiceKey, choice);
+  }
+
+  restoreChoice() {
+    const choice = loadChoice(this.choiceKey);
+    for (const input of this.root.querySelectorAll("[data-overlay], [data-pane]")) {
+      const saved = choice[input.dataset.overlay || input.dataset.pane];
+      if (typeof saved === "boolean") input.checked = saved;
+    }
   }
 
   clearOverlay(name) {
@@ -491,193 +467,10 @@ class InstrumentPage {
     realtime.subscribeQuotes([`${this.exchange}:${this.symbol}`]);
   }
 
-  // drawings --------------------------------------------------------------------------------
-
-  async request(method, url, body) {
-    const response = await fetch(url, {
-      method,
-      credentials: "same-origin",
-      headers: {
-        Accept: "application/json",
-        "Content-Type": "application/json",
-        "X-CSRFToken": this.root.dataset.csrf,
-      },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    if (!response.ok) {
-      let detail = null;
-      try {
-        detail = await response.json();
-      } catch {
-        // not JSON
-      }
-      throw new HttpError(response, detail);
-    }
-    return response.status === 204 ? null : response.json();
-  }
-
-  setTool(tool) {
-    this.tool = this.tool === tool ? null : tool;
-    this.pending = null;
-    for (const button of this.root.querySelectorAll("[data-tool]")) {
-      button.setAttribute("aria-pressed", String(button.dataset.tool === this.tool));
-    }
-    this.box.classList.toggle("is-drawing", Boolean(this.tool));
-    this.hint.textContent =
-      this.tool === "trend" ? this.labels.labelHintTrend : this.tool === "hline" ? this.labels.labelHintHline : "";
-  }
-
-  onClick(param) {
-    if (!this.tool || !param.point || (param.paneIndex ?? 0) !== 0) return;
-    const price = this.candles.coordinateToPrice(param.point.y);
-    if (price === null || !(price > 0)) return;
-    const priceText = price.toFixed(2);
-    if (this.tool === "hline") {
-      this.save({ kind: "hline", points: [{ price: priceText }] });
-      this.setTool(null);
-      return;
-    }
-    let time = param.time;
-    if (time === undefined && param.logical !== undefined && this.bars.length) {
-      const index = Math.max(0, Math.min(this.bars.length - 1, Math.round(param.logical)));
-      time = this.bars[index].time;
-    }
-    if (time === undefined) return;
-    const point = { time: fromChart(time), price: priceText };
-    if (!this.pending) {
-      this.pending = point;
-      this.hint.textContent = this.labels.labelHintTrend2;
-      return;
-    }
-    if (point.time === this.pending.time) return; // needs two different bars
-    const points = [this.pending, point].sort((a, b) => a.time - b.time);
-    this.save({ kind: "trend", points });
-    this.setTool(null);
-  }
-
-  async save(body) {
-    try {
-      const drawing = await this.request("POST", this.url(this.root.dataset.drawingsUrl, {}), body);
-      this.addDrawing(drawing);
-    } catch (error) {
-      const fields = error.body && error.body.error && error.body.error.fields;
-      const first = fields && Object.values(fields)[0];
-      this.hint.textContent = (first && first[0]) || (error.body && error.body.error && error.body.error.message) || this.labels.labelSaveFailed;
-    }
-  }
-
-  async loadDrawings() {
-    try {
-      const body = await getJson(this.url(this.root.dataset.drawingsUrl, {}));
-      for (const drawing of body.results || []) this.addDrawing(drawing);
-    } catch {
-      // The chart still works without them.
-    }
-    this.root.querySelector("[data-drawings]").hidden = false;
-    this.refreshList();
-  }
-
-  addDrawing(data) {
-    this.drawings.set(data.id, { data });
-    this.renderDrawing(data.id);
-    this.refreshList();
-  }
-
-  renderDrawing(id) {
-    const entry = this.drawings.get(id);
-    const { data } = entry;
-    const color = data.color || COLORS.drawing;
-    if (data.kind === "hline") {
-      if (!entry.line) {
-        entry.line = this.candles.createPriceLine({
-          price: Number(data.points[0].price),
-          color,
-          lineWidth: 2,
-          lineStyle: LineStyle.Dashed,
-          axisLabelVisible: true,
-          title: "",
-        });
-      }
-      return;
-    }
-    if (!entry.series) {
-      entry.series = this.chart.addSeries(
-        LineSeries,
-        {
-          color,
-          lineWidth: 2,
-          priceLineVisible: false,
-          lastValueVisible: false,
-          crosshairMarkerVisible: false,
-          autoscaleInfoProvider: () => null,
-        },
-        0,
-      );
-    }
-    entry.series.setData(
-      data.points.map((point) => ({ time: toChart(point.time), value: Number(point.price) })),
-    );
-  }
-
-  renderDrawings() {
-    for (const id of this.drawings.keys()) this.renderDrawing(id);
-  }
-
-  describe(data) {
-    if (data.kind === "hline") return `${this.labels.labelHline} · ${PRICE.format(Number(data.points[0].price))}`;
-    const [a, b] = data.points;
-    return `${this.labels.labelTrend} · ${PRICE.format(Number(a.price))} → ${PRICE.format(Number(b.price))}`;
-  }
-
-  refreshList() {
-    const list = this.root.querySelector("[data-drawings-list]");
-    const empty = this.root.querySelector("[data-drawings-empty]");
-    const items = [...this.drawings.values()].map(({ data }) => {
-      const item = document.createElement("li");
-      item.className = "drawing-item";
-      item.dataset.drawingId = String(data.id);
-      item.dataset.kind = data.kind;
-      const swatch = document.createElement("span");
-      swatch.className = "drawing-swatch";
-      swatch.style.background = data.color || COLORS.drawing;
-      swatch.setAttribute("aria-hidden", "true");
-      const text = document.createElement("span");
-      text.className = "drawing-text";
-      text.textContent = this.describe(data);
-      const remove = document.createElement("button");
-      remove.type = "button";
-      remove.className = "btn btn-sm btn-danger-outline";
-      remove.textContent = this.labels.labelDelete;
-      remove.setAttribute("aria-label", `${this.labels.labelDelete}: ${this.describe(data)}`);
-      remove.addEventListener("click", () => this.remove(data.id));
-      item.append(swatch, text, remove);
-      return item;
-    });
-    list.replaceChildren(...items);
-    empty.hidden = items.length > 0;
-    this.root.dataset.drawings = String(items.length);
-  }
-
-  async remove(id) {
-    const url = this.root.dataset.drawingUrl.replace(/\/0\/$/, `/${id}/`);
-    try {
-      await this.request("DELETE", url);
-    } catch (error) {
-      if (error.status !== 404) {
-        this.hint.textContent = this.labels.labelSaveFailed;
-        return;
-      }
-    }
-    const entry = this.drawings.get(id);
-    if (entry && entry.line) this.candles.removePriceLine(entry.line);
-    if (entry && entry.series) this.chart.removeSeries(entry.series);
-    this.drawings.delete(id);
-    this.refreshList();
-  }
-
   // wiring ----------------------------------------------------------------------------------
 
   start() {
+    this.restoreChoice();
     this.build();
     const toolbar = this.root.querySelector("[data-chart-toolbar]");
     toolbar.hidden = false;
@@ -691,15 +484,22 @@ class InstrumentPage {
         if (input.checked) this.showOverlay(input.dataset.overlay).catch(() => {});
         else this.clearOverlay(input.dataset.overlay);
         this.box.dataset.overlays = [...this.overlays.keys()].join(" ");
+        this.saveChoice();
+      });
+    }
+    for (const input of toolbar.querySelectorAll("[data-pane]")) {
+      input.addEventListener("change", () => {
+        this.togglePane(input.dataset.pane, input.checked);
+        this.saveChoice();
       });
     }
     for (const button of toolbar.querySelectorAll("[data-tool]")) {
-      button.addEventListener("click", () => this.setTool(button.dataset.tool));
+      button.addEventListener("click", () => this.layer.setTool(button.dataset.tool));
     }
     document.addEventListener("keydown", (event) => {
-      if (event.key === "Escape" && this.tool) this.setTool(null);
+      if (event.key === "Escape" && this.layer.tool) this.layer.setTool(null);
     });
-    this.load(this.timeframe).then(() => this.loadDrawings());
+    this.load(this.timeframe).then(() => this.layer.load());
     this.initLive();
   }
 }

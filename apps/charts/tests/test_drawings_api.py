@@ -11,6 +11,7 @@ from rest_framework.test import APIClient
 
 from apps.charts import services
 from apps.charts.models import ChartDrawing
+from apps.charts.serializers import TIME_MAX, TIME_MIN
 from apps.market.models import Instrument
 
 pytestmark = pytest.mark.django_db
@@ -150,3 +151,38 @@ def test_limit_per_user_and_instrument(user: Any, other_user: Any) -> None:
     assert client.post(LIST.format(symbol="TCS"), HLINE, format="json").status_code == 201
     other = _client(other_user)
     assert other.post(LIST.format(symbol="RELIANCE"), HLINE, format="json").status_code == 201
+
+
+def test_trend_points_keep_their_exact_times_in_order(user: Any) -> None:
+    """Times are stored as drawn (10:37:00 and 11:52:30 IST, not bar starts) and the earlier
+    point comes first, whatever order a client sends them in; charts snap on display."""
+    at_1037 = 1768367220  # 2026-01-14 10:37:00 IST
+    at_1152 = 1768371750  # 2026-01-14 11:52:30 IST
+    payload = {
+        "kind": "trend",
+        "points": [{"time": at_1152, "price": "2960"}, {"time": at_1037, "price": "2940.5"}],
+    }
+    created = _client(user).post(LIST.format(symbol="RELIANCE"), payload, format="json")
+    assert created.status_code == 201, created.content
+    expected = [{"time": at_1037, "price": "2940.5"}, {"time": at_1152, "price": "2960"}]
+    assert created.json()["points"] == expected
+    assert ChartDrawing.objects.get().points == expected
+
+
+@pytest.mark.parametrize(
+    "time",
+    [TIME_MIN - 1, TIME_MAX + 1, -T, 0, T_MS, 1767580200.0, True, None, "1767580200"],
+)
+def test_trend_point_time_must_be_sane_epoch_seconds(user: Any, time: Any) -> None:
+    payload = {"kind": "trend", "points": [{"time": T, "price": "1"}, {"time": time, "price": "2"}]}
+    response = _client(user).post(LIST.format(symbol="RELIANCE"), payload, format="json")
+    assert response.status_code == 400, response.content
+    assert "points.1.time" in response.json()["error"]["fields"]
+    assert not ChartDrawing.objects.exists()
+
+
+@pytest.mark.parametrize("time", [TIME_MIN, TIME_MAX])
+def test_trend_point_time_range_is_inclusive(user: Any, time: int) -> None:
+    payload = {"kind": "trend", "points": [{"time": T, "price": "1"}, {"time": time, "price": "2"}]}
+    response = _client(user).post(LIST.format(symbol="RELIANCE"), payload, format="json")
+    assert response.status_code == 201, response.content
