@@ -53,6 +53,7 @@ from typing import Any
 import psutil
 
 from bench import report
+from bench.fanout_churn import SAMPLE_EVERY, WARM_UP, ChurnResult, churn
 from bench.procs import free_port, stop_group
 from config.env import BASE_DIR, service_url
 
@@ -511,6 +512,28 @@ def render(results: list[Result], args: argparse.Namespace, started: datetime,
     return "\n".join(lines)
 
 
+def render_churn(c: ChurnResult) -> str:
+    from bench.report import fmt_int
+
+    rows = ["| cycles | server RSS MB | Redis clients |", "|---:|---:|---:|"]
+    rows += [f"| {fmt_int(n)} | {rss / 2**20:.1f} | {clients} |" for n, rss, clients in c.samples]
+    growth = c.growth_kb_per_1000()
+    return "\n".join([
+        f"**Connect/disconnect churn** (`bench/fanout_churn.py`): {fmt_int(c.cycles)} "
+        f"connections to our server on {SANSIO}, 50 at a time, each: handshake with the "
+        "session cookie, `hello`, subscribe to 20 symbols, snapshot, close — "
+        f"{c.seconds:.0f} s, errors: "
+        f"{', '.join(f'{k}: {v}' for k, v in c.errors.items()) or 'none'}. Server RSS and "
+        f"Redis clients every {fmt_int(SAMPLE_EVERY)} cycles (the first "
+        f"{fmt_int(WARM_UP)} include one-time growth):",
+        "",
+        *rows,
+        "",
+        f"Growth after warm-up: **{growth:.1f} KB per 1,000 cycles** "
+        f"({growth * 1024 / 1000:.0f} bytes per connection that came and went).",
+    ])
+
+
 # --- main ------------------------------------------------------------------------------------
 
 
@@ -527,7 +550,22 @@ PLAN_QUICK = [(200, [("ours", "daphne"), ("ours", SANSIO), ("channels", SANSIO),
                      ("bare", "websockets")])]
 
 
-async def amain(args: argparse.Namespace) -> list[Result]:
+async def run_churn(cookie: str, pub: Publisher, log_dir: Path, redis: Any,
+                    cycles: int) -> ChurnResult:
+    _log(f"[churn] {cycles} connect/subscribe/disconnect cycles, ours on {SANSIO}")
+    with running_server("ours", SANSIO, log_dir) as (port, pid):
+        result = await churn(
+            f"ws://{HOST}:{port}/ws/", {"Cookie": cookie, "Origin": ORIGIN}, pub.labels,
+            rss=lambda: rss_bytes(pid), redis_clients=lambda: len(redis.client_list()),
+            cycles=cycles,
+        )
+    _log(f"    {result.cycles} cycles in {result.seconds:.0f}s, errors {dict(result.errors)}, "
+         f"RSS {[f'{c}:{r / 2**20:.1f}MB' for c, r, _ in result.samples]}, "
+         f"growth {result.growth_kb_per_1000():.1f} KB/1,000 cycles after warm-up")
+    return result
+
+
+async def amain(args: argparse.Namespace) -> tuple[list[Result], ChurnResult | None]:
     import redis as redis_sync
     from asgiref.sync import sync_to_async
     from channels_redis.pubsub import RedisPubSubChannelLayer
@@ -552,8 +590,11 @@ async def amain(args: argparse.Namespace) -> list[Result]:
         for design, server in scenarios:
             _log(f"[{n} connections] {design} on {server}")
             results.append(await run_scenario(design, server, n, cookie, pub, log_dir, redis))
+    churned = None
+    if args.churn:
+        churned = await run_churn(cookie, pub, log_dir, redis, args.churn)
     await pub.layer.flush()
-    return results
+    return results, churned
 
 
 def main() -> None:
@@ -562,15 +603,22 @@ def main() -> None:
     parser.add_argument("--connections", type=int, nargs="*", help="override N (no write)")
     parser.add_argument("--only", nargs="*", help="designs to run (no write)")
     parser.add_argument("--servers", nargs="*", help="servers to run (no write)")
+    parser.add_argument("--churn", type=int, default=None,
+                        help="connect/disconnect cycles (default 10,000; 1,000 with --quick; "
+                             "0 skips)")
     args = parser.parse_args()
+    if args.churn is None:
+        args.churn = 1_000 if args.quick else 10_000
     os.environ.update(SERVER_ENV)
     import django
 
     django.setup()
     started = datetime.now(UTC)
     t0 = time.monotonic()
-    results = asyncio.run(amain(args))
+    results, churned = asyncio.run(amain(args))
     body = render(results, args, started, time.monotonic() - t0)
+    if churned is not None:
+        body += "\n\n" + render_churn(churned)
     print(body)
     experiment = os.environ.get("FANOUT_SERVER_SETTINGS") or os.environ.get("FANOUT_SERVER_CWD")
     if not (args.quick or args.connections or args.only or args.servers or experiment):

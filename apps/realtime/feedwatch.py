@@ -7,9 +7,8 @@ import contextlib
 import logging
 from typing import Any, Protocol
 
-from channels.db import database_sync_to_async
-
 from apps.market.feed import feed_status
+from apps.realtime.sync import ws_sync
 
 logger = logging.getLogger(__name__)
 CHECK_EVERY_SECONDS = 5.0
@@ -29,7 +28,7 @@ def feed_frame(status: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-@database_sync_to_async
+@ws_sync
 def current_feed_frame() -> dict[str, Any]:
     return feed_frame(feed_status())
 

@@ -3,8 +3,11 @@
 One Redis pub/sub connection per process, one SUBSCRIBE per symbol that at least one local
 client watches, and a local index symbol → connections. Each tick arrives serialised once
 and is handed to every interested connection's `offer_quote`, which only stores it (latest
-wins); the connection's own writer task sends what accumulated as one `quote.tick` frame.
-So a slow client costs one pending dict entry per symbol, never a growing queue.
+wins). A batch of ticks arrives as many messages within a few milliseconds, so the hub waits
+`GATHER_SECONDS` after the first one, then tells each connection that got something
+(`quotes_ready`) once; the connection's writer sends what accumulated as one `quote.tick`
+frame. So a slow client costs one pending dict entry per symbol, never a growing queue, and
+a tick costs no timer or task per connection.
 """
 
 from __future__ import annotations
@@ -24,8 +27,13 @@ from apps.realtime.quotes import quote_channel
 logger = logging.getLogger(__name__)
 
 
+GATHER_SECONDS = 0.005
+
+
 class QuoteSink(Protocol):
     def offer_quote(self, key: SymbolKey, payload: str) -> None: ...
+
+    def quotes_ready(self) -> None: ...
 
 
 class QuoteHub:
@@ -37,6 +45,8 @@ class QuoteHub:
         self._reader: asyncio.Task[None] | None = None
         self._lock = asyncio.Lock()
         self.delivered = 0
+        self._ready: dict[QuoteSink, None] = {}  # insertion-ordered set
+        self._flush_handle: asyncio.TimerHandle | None = None
 
     async def _ensure_started(self) -> aioredis.client.PubSub:
         if self._pubsub is None or self._reader is None or self._reader.done():
@@ -63,6 +73,7 @@ class QuoteHub:
 
     async def unregister(self, sink: QuoteSink, keys: list[SymbolKey]) -> None:
         async with self._lock:
+            self._ready.pop(sink, None)
             gone = []
             for key in keys:
                 sinks = self.subscribers.get(key)
@@ -99,11 +110,30 @@ class QuoteHub:
                 continue
             data = message["data"]
             payload = data.decode() if isinstance(data, bytes) else str(data)
-            for sink in tuple(self.subscribers.get(key, ())):
+            sinks = self.subscribers.get(key)
+            if not sinks:
+                continue
+            ready = self._ready
+            for sink in sinks:
                 sink.offer_quote(key, payload)
-                self.delivered += 1
+                ready[sink] = None
+            self.delivered += len(sinks)
+            if self._flush_handle is None:
+                self._flush_handle = asyncio.get_running_loop().call_later(
+                    GATHER_SECONDS, self._flush
+                )
+
+    def _flush(self) -> None:
+        self._flush_handle = None
+        ready, self._ready = self._ready, {}
+        for sink in ready:
+            sink.quotes_ready()
 
     async def close(self) -> None:
+        if self._flush_handle is not None:
+            self._flush_handle.cancel()
+            self._flush_handle = None
+        self._ready.clear()
         if self._reader is not None:
             self._reader.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):

@@ -17,6 +17,8 @@ from typing import Any
 from django.core.cache import cache
 from prometheus_client import Counter, Gauge
 
+from apps.realtime.sync import ws_sync
+
 CONNECTIONS = Gauge("stocksense_ws_connections", "Open WebSocket connections in this process.")
 FRAMES_SENT = Counter("stocksense_ws_frames_sent_total", "WebSocket frames sent.")
 REPORT_EVERY_SECONDS = 5.0
@@ -43,12 +45,14 @@ class ProcessStats:
         CONNECTIONS.dec()
 
     def sent(self) -> None:
+        # The hot path: a plain increment; the Prometheus counter (a lock per call) catches
+        # up in `snapshot`, every REPORT_EVERY_SECONDS.
         self.frames_sent += 1
-        FRAMES_SENT.inc()
 
     def snapshot(self) -> dict[str, Any]:
         now = time.monotonic()
         then, sent_then = self._last
+        FRAMES_SENT.inc(self.frames_sent - sent_then)
         rate = (self.frames_sent - sent_then) / max(now - then, 1e-6)
         self._last = (now, self.frames_sent)
         return {
@@ -62,7 +66,7 @@ class ProcessStats:
     async def _report(self) -> None:
         while True:
             data = json.dumps(self.snapshot())
-            await asyncio.to_thread(_store, self.name, data)
+            await _store_async(self.name, data)
             await asyncio.sleep(REPORT_EVERY_SECONDS)
 
 
@@ -72,6 +76,9 @@ def _store(name: str, data: str) -> None:
     if name not in names:
         names.add(name)
         cache.set(_INDEX, sorted(names), timeout=None)
+
+
+_store_async = ws_sync(_store)
 
 
 def process_stats_list() -> list[dict[str, Any]]:

@@ -102,19 +102,20 @@ CACHES = {
         "TIMEOUT": 300,
     }
 }
+# Rooms, user and watchlist events (not quotes: apps/realtime/hub.py). The pub/sub layer,
+# not the core one: one SUBSCRIBE per group per process instead of a Redis sorted set per
+# group plus a BZPOPMIN loop per consumer; 3 KB less per idle socket and faster group sends
+# (docs/realtime.md). Delivery is at most once, which suits events: every frame carries a
+# sequence number and clients re-fetch over REST when they miss one.
 CHANNEL_LAYERS = {
     "default": {
-        "BACKEND": "channels_redis.core.RedisChannelLayer",
-        # redis-py 8 caps a pool at 100 connections and raises beyond; a `ws` process with
-        # a thousand sockets joining groups at once needs more.
+        "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
         "CONFIG": {
             "hosts": [
                 {
                     "address": REDIS_URL,
+                    # redis-py 8 caps a pool at 100 connections and raises beyond.
                     "max_connections": env_int("CHANNEL_LAYER_MAX_CONNECTIONS", 2000),
-                    # channels_redis blocks 5 s in BZPOPMIN waiting for messages; redis-py
-                    # 8's default 5 s socket timeout would kill idle consumers (close 1011).
-                    "socket_timeout": 30,
                 }
             ],
             "prefix": "stocksense:asgi",
@@ -236,24 +237,9 @@ TWILIO_AUTH_TOKEN = env_str("TWILIO_AUTH_TOKEN")
 TWILIO_FROM_NUMBER = env_str("TWILIO_FROM_NUMBER")
 OUTBOUND_HTTP_TIMEOUT = float(env_str("OUTBOUND_HTTP_TIMEOUT", "10"))
 
-# --- Market data (filled by the market data issue) ---
-MARKET_DATA_PROVIDER = env_str("MARKET_DATA_PROVIDER", "simulated")
-MARKET_FETCH_INTERVAL = env_int("MARKET_FETCH_INTERVAL", 5)  # seconds between quote polls
-# Demo mode: the simulated feed moves outside market hours too (on in local settings).
-MARKET_SIMULATED_ALWAYS_OPEN = env_bool("MARKET_SIMULATED_ALWAYS_OPEN", False)
-MARKET_MINUTE_RETENTION_DAYS = env_int("MARKET_MINUTE_RETENTION_DAYS", 400)
-MARKET_CSV_DIR = env_str("MARKET_CSV_DIR", str(BASE_DIR / ".local" / "market-csv"))
-MARKET_STALE_AFTER = env_int("MARKET_STALE_AFTER", 60)  # seconds without quotes = stale
-MARKET_BREAKER_FAILURES = env_int("MARKET_BREAKER_FAILURES", 3)
-MARKET_BREAKER_COOLDOWN = env_int("MARKET_BREAKER_COOLDOWN", 30)  # seconds
-
-# --- Real time ---
-# Where the browser opens its WebSocket: empty = same origin (behind a load balancer that
-# routes /ws/ to the `ws` process); locally `make run` serves /ws/ on WS_PORT.
-WS_PORT = env_int("WS_PORT", 8001)
-WS_URL = env_str("WS_URL", "")
-# Redis pub/sub channels carrying quote ticks to `ws` processes start with this.
-REALTIME_CHANNEL_PREFIX = env_str("REALTIME_CHANNEL_PREFIX", "stocksense:rt")
+# A WebSocket whose frame could not be written for this long (the client stopped reading)
+# is disconnected (close code 4408).
+REALTIME_SLOW_CLIENT_SECONDS = env_int("REALTIME_SLOW_CLIENT_SECONDS", 10)
 
 # --- i18n / time ---
 LANGUAGE_CODE = "en"

@@ -20,8 +20,8 @@ REDIS_URL = urlunsplit(_parts._replace(path=f"/{env_int('TEST_REDIS_DB', 15)}"))
 CACHES["default"]["LOCATION"] = REDIS_URL
 CACHES["default"]["KEY_PREFIX"] = "stocksense-test"
 _channel_config["hosts"] = [{**_channel_config["hosts"][0], "address": REDIS_URL}]
-_channel_config["prefix"] = "stocksense-test:asgi"
 # Pub/sub ignores the database number: tests need their own channel names.
+_channel_config["prefix"] = f"stocksense-test-{env_int('TEST_REDIS_DB', 15)}:asgi"
 REALTIME_CHANNEL_PREFIX = f"stocksense-test-{env_int('TEST_REDIS_DB', 15)}:rt"
 CELERY_BROKER_URL = REDIS_URL
 CELERY_RESULT_BACKEND = REDIS_URL

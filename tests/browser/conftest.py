@@ -98,77 +98,12 @@ def screenshot() -> Callable[[Page, str], None]:
     return take
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _test_database_url() -> str:
-    from urllib.parse import quote
-
-    from django.db import connection
-
-    db = connection.settings_dict
-    auth = quote(db["USER"] or "", safe="")
-    if db["PASSWORD"]:
-        auth += ":" + quote(db["PASSWORD"], safe="")
-    host = quote(db["HOST"] or "", safe="")  # a socket directory is percent-encoded
-    port = f":{db['PORT']}" if db["PORT"] else ""
-    return f"postgres://{auth}@{host}{port}/{quote(db['NAME'], safe='')}"
-
-
 @pytest.fixture
 def ws_server(live_server: Any, settings: Any) -> Iterator[str]:
-    """A real ASGI server (daphne, `config.asgi:application`) on a free 127.0.0.1 port,
-    using the test database, the test Redis database and this process's channel prefix, so
-    it sees what the test writes and hears what it publishes. Pages rendered during the
-    test point at it (`settings.WS_URL`). Yields the WebSocket URL; stopped afterwards."""
-    import socket
-    import subprocess
-    import sys
-    import tempfile
-    import time
+    """A real `ws` server (tests/servers.py) for the pages of this test: pages rendered
+    during the test point at it (`settings.WS_URL`). Yields the WebSocket URL."""
+    from tests.servers import asgi_server
 
-    port = _free_port()
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings.test",
-        "DATABASE_URL": _test_database_url(),
-        "REDIS_URL": settings.REDIS_URL,
-        "TEST_REDIS_DB": settings.REDIS_URL.rsplit("/", 1)[-1],
-        "REALTIME_CHANNEL_PREFIX": settings.REALTIME_CHANNEL_PREFIX,
-    }
-    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # set for Playwright in this process only
-    log = Path(tempfile.gettempdir()) / f"ws_server_{port}.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port),
-             "config.asgi:application"],
-            env=env, stdout=out, stderr=subprocess.STDOUT,
-        )
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"the ASGI server exited: {log.read_text(errors='replace')[-2000:]}")
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                    break
-            except OSError:
-                if time.monotonic() > deadline:
-                    pytest.fail(f"the ASGI server did not start: {log.read_text()[-2000:]}")
-                time.sleep(0.1)
-        url = f"ws://localhost:{port}/ws/"
-        settings.WS_URL = url
-        yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=5)
-        log.unlink(missing_ok=True)
+    with asgi_server(settings) as server:
+        settings.WS_URL = server.ws_url
+        yield server.ws_url

@@ -269,3 +269,52 @@ class TestSessionEnd:
         frame = await communicator.receive_json_from(timeout=5)
         assert frame["type"] == "notification.new"
         assert frame["seq"] == 2
+
+
+def _redis_clients_of_this_database() -> int:
+    import redis
+    from django.conf import settings
+
+    client = redis.Redis.from_url(settings.REDIS_URL)
+    db = str(client.connection_pool.connection_kwargs.get("db", 0))
+    try:
+        return sum(1 for c in client.client_list() if str(c.get("db")) == db)
+    finally:
+        client.close()
+
+
+class TestResources:
+    async def test_closed_sockets_leave_nothing_behind_in_the_process(
+        self, cleanup: list[Any]
+    ) -> None:
+        from channels.layers import get_channel_layer
+
+        from apps.realtime.feedwatch import get_feed_watch
+        from apps.realtime.watchdog import get_watchdog
+
+        user = await database_sync_to_async(_user)()
+        await _signed_in(cleanup, user)  # the process's pools exist from here on
+        before = await database_sync_to_async(_redis_clients_of_this_database)()
+        sockets = [await _signed_in(cleanup, user) for _ in range(30)]
+        for n, communicator in enumerate(sockets):
+            symbols = ["TCS", "INFY", "ITC", "SBIN"][n % 3:n % 3 + 2]
+            await communicator.send_json_to({"type": "subscribe", "topic": "quotes",
+                                             "symbols": symbols})
+            await _frame(communicator, "quote.snapshot")
+        during = await database_sync_to_async(_redis_clients_of_this_database)()
+        # Not one Redis connection per socket (Django's cache is per async context).
+        assert during - before < 5
+
+        for communicator in [*cleanup]:
+            await communicator.disconnect()
+        cleanup.clear()
+        await asyncio.sleep(0.2)
+        quote_hub = hub.get_hub()
+        assert quote_hub.subscribers == {}
+        assert quote_hub.channels == {}
+        assert quote_hub._ready == {}
+        assert get_feed_watch().listeners == set()
+        assert get_watchdog().writing == {}
+        layer = get_channel_layer()._get_layer()  # type: ignore[union-attr]
+        assert layer.groups == {}
+        assert layer.channels == {}
