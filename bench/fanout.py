@@ -4,7 +4,7 @@
     .venv/bin/python -m bench.fanout --quick    # smoke test: 200 connections, prints only
 
 For each (design, ASGI server, N connections) a server process is started on a free port on
-127.0.0.1 and a separate client process (bench/fanout_client.py) opens N WebSocket
+127.0.0.1 and separate client processes (bench/fanout_client.py, two) open N WebSocket
 connections, each authenticated with the same session cookie, each subscribed to 20 of 50
 NSE symbols (connection i: 20 consecutive symbols from offset 7i, so every symbol has
 0.4 N watchers). This process publishes the quotes:
@@ -165,17 +165,19 @@ def running_server(design: str, server: str, log_dir: Path) -> Iterator[tuple[in
 # --- the client process ---------------------------------------------------------------------
 
 
-class Client:
-    def __init__(self, port: int, n: int, labels: list[str], cookie: str) -> None:
+CLIENT_PROCESSES = 2  # one asyncio process per core reads the sockets (see `Client`)
+
+
+class ClientProcess:
+    def __init__(self, port: int, n: int, offset: int, labels: list[str], cookie: str) -> None:
         argv = [sys.executable, "-m", "bench.fanout_client", "--url", f"ws://{HOST}:{port}/ws/",
-                "--connections", str(n), "--symbols", ",".join(labels),
+                "--connections", str(n), "--offset", str(offset), "--symbols", ",".join(labels),
                 "--per-connection", str(PER_CONNECTION), "--cookie", cookie,
                 "--origin", ORIGIN]
         self.proc = subprocess.Popen(argv, cwd=BASE_DIR, stdin=subprocess.PIPE,
                                      stdout=subprocess.PIPE, start_new_session=True)
         self.latest: dict[str, Any] = {}
         self.finals: queue.Queue[dict[str, Any]] = queue.Queue()
-        self.history: list[tuple[float, int]] = []  # (monotonic, quotes)
         self.reader = threading.Thread(target=self._read, daemon=True)
         self.reader.start()
 
@@ -188,37 +190,11 @@ class Client:
                     self.finals.put(data)
                 else:
                     self.latest = data
-                    self.history.append((time.monotonic(), int(data["quotes"])))
 
     def send(self, command: str) -> None:
         assert self.proc.stdin is not None
         self.proc.stdin.write(command.encode() + b"\n")
         self.proc.stdin.flush()
-
-    def wait_for(self, key: str, target: int, timeout: float) -> float:
-        started = time.monotonic()
-        last, last_change = -1, started
-        while time.monotonic() - started < timeout:
-            value = int(self.latest.get(key, 0))
-            failed = sum(self.latest.get("handshake_errors" if key == "connected" else "closes",
-                                         {}).values())
-            if value + failed >= target:
-                break
-            if value != last:
-                last, last_change = value, time.monotonic()
-            elif time.monotonic() - last_change > 10:
-                break  # stuck
-            if self.proc.poll() is not None:
-                raise RuntimeError("client process died")
-            time.sleep(0.1)
-        return time.monotonic() - started
-
-    def quotes(self) -> int:
-        return int(self.latest.get("quotes", 0))
-
-    def final(self, ticks: int) -> dict[str, Any]:
-        self.send(f"final {ticks}")
-        return self.finals.get(timeout=60)
 
     def stop(self) -> None:
         with contextlib.suppress(OSError):
@@ -228,6 +204,94 @@ class Client:
         except subprocess.TimeoutExpired:
             os.killpg(self.proc.pid, signal.SIGKILL)
             self.proc.wait()
+
+
+def _merge(parts: list[dict[str, Any]]) -> dict[str, Any]:
+    """Sum the counters of several client processes' reports (numbers and dicts of numbers)."""
+    merged: dict[str, Any] = {}
+    for part in parts:
+        for key, value in part.items():
+            if isinstance(value, bool) or key in ("event", "t"):
+                continue
+            if isinstance(value, int | float):
+                merged[key] = merged.get(key, 0) + value
+            elif isinstance(value, dict):
+                bucket = merged.setdefault(key, {})
+                for k, v in value.items():
+                    bucket[k] = bucket.get(k, 0) + v
+    return merged
+
+
+def _histogram_percentile(histogram: dict[str, int], pct: float) -> float:
+    total = sum(histogram.values())
+    if not total:
+        return float("nan")
+    rank, seen = pct / 100 * (total - 1), 0
+    for ms in sorted(histogram, key=int):
+        seen += histogram[ms]
+        if seen > rank:
+            return float(ms)
+    return float(max(histogram, key=int))
+
+
+class Client:
+    """N connections spread over CLIENT_PROCESSES processes (connection i in one of them).
+
+    A single Python process reading 5,000 sockets needs most of a core for the frames alone,
+    and a frame waiting for the client's event loop counts as latency: two processes halve
+    that queueing. Their reports are merged (sums; latency percentiles from merged 1 ms
+    histograms)."""
+
+    def __init__(self, port: int, n: int, labels: list[str], cookie: str) -> None:
+        k = CLIENT_PROCESSES if n >= 2 * CLIENT_PROCESSES else 1
+        sizes = [n // k + (1 if i < n % k else 0) for i in range(k)]
+        offsets = [sum(sizes[:i]) for i in range(k)]
+        self.parts = [ClientProcess(port, size, offset, labels, cookie)
+                      for size, offset in zip(sizes, offsets, strict=True)]
+        self.pids = [part.proc.pid for part in self.parts]
+
+    @property
+    def latest(self) -> dict[str, Any]:
+        return _merge([part.latest for part in self.parts])
+
+    def send(self, command: str) -> None:
+        for part in self.parts:
+            part.send(command)
+
+    def wait_for(self, key: str, target: int, timeout: float) -> float:
+        started = time.monotonic()
+        last, last_change = -1, started
+        while time.monotonic() - started < timeout:
+            latest = self.latest
+            value = int(latest.get(key, 0))
+            failed = sum(latest.get("handshake_errors" if key == "connected" else "closes",
+                                    {}).values())
+            if value + failed >= target:
+                break
+            if value != last:
+                last, last_change = value, time.monotonic()
+            elif time.monotonic() - last_change > 10:
+                break  # stuck
+            if any(part.proc.poll() is not None for part in self.parts):
+                raise RuntimeError("a client process died")
+            time.sleep(0.1)
+        return time.monotonic() - started
+
+    def quotes(self) -> int:
+        return int(self.latest.get("quotes", 0))
+
+    def final(self, ticks: int) -> dict[str, Any]:
+        self.send(f"final {ticks}")
+        finals = [part.finals.get(timeout=60) for part in self.parts]
+        merged = _merge(finals)
+        histogram = merged.get("histogram", {})
+        merged["p50_ms"] = _histogram_percentile(histogram, 50)
+        merged["p99_ms"] = _histogram_percentile(histogram, 99)
+        return merged
+
+    def stop(self) -> None:
+        for part in self.parts:
+            part.stop()
 
 
 # --- publishing ------------------------------------------------------------------------------
@@ -351,7 +415,7 @@ async def run_scenario(design: str, server: str, n: int, cookie: str, pub: Publi
 
             # (a) steady
             q0, f0, c0 = client.quotes(), int(client.latest.get("frames", 0)), cpu_seconds(pid)
-            k0 = cpu_seconds(client.proc.pid)
+            k0 = sum(cpu_seconds(pid_) for pid_ in client.pids)
             start = time.monotonic()
             for tick in range(1, STEADY_TICKS + 1):
                 await asyncio.sleep(max(0.0, start + tick - 1 - time.monotonic()))
@@ -363,7 +427,7 @@ async def run_scenario(design: str, server: str, n: int, cookie: str, pub: Publi
             while client.quotes() - q0 < result.steady_expected and time.monotonic() < deadline:
                 await asyncio.sleep(0.25)
             c1 = cpu_seconds(pid)
-            result.client_cpu = cpu_seconds(client.proc.pid) - k0
+            result.client_cpu = sum(cpu_seconds(pid_) for pid_ in client.pids) - k0
             result.steady_deliveries = client.quotes() - q0
             result.steady_frames = int(client.latest.get("frames", 0)) - f0
             result.steady_cpu = c1 - c0

@@ -61,6 +61,16 @@ def _symbol_label(quote: dict[str, Any]) -> str:
     return f"{quote['exchange']}:{quote['symbol']}"
 
 
+_published_at: dict[str, float] = {}  # `at` text → epoch seconds; a batch shares one `at`
+
+
+def _epoch(at: str) -> float:
+    value = _published_at.get(at)
+    if value is None:
+        value = _published_at[at] = datetime.fromisoformat(at).timestamp()
+    return value
+
+
 def handle_tick(state: State, conn: Conn, text: str) -> None:
     state.frames += 1
     if state.burst:  # counting only, to keep the client out of the way
@@ -81,7 +91,7 @@ def handle_tick(state: State, conn: Conn, text: str) -> None:
         label = _symbol_label(quote)
         if label in conn.masks:
             conn.masks[label] |= 1 << tick
-        state.latencies.append((now - datetime.fromisoformat(quote["at"]).timestamp()) * 1000)
+        state.latencies.append((now - _epoch(quote["at"])) * 1000)
 
 
 async def run_conn(
@@ -174,6 +184,8 @@ def final(state: State, conns: list[Conn], ticks: int) -> dict[str, Any]:
         "latency_samples": len(state.latencies),
         "p50_ms": _percentile(state.latencies, 50), "p99_ms": _percentile(state.latencies, 99),
         "max_ms": max(state.latencies, default=float("nan")),
+        # 1 ms buckets, so a parent running several client processes can merge them.
+        "histogram": Counter(int(ms) for ms in state.latencies),
     }
 
 
@@ -215,13 +227,15 @@ async def main() -> None:
     parser.add_argument("--cookie", default="")
     parser.add_argument("--origin", default="http://127.0.0.1")
     parser.add_argument("--concurrency", type=int, default=50)
+    parser.add_argument("--offset", type=int, default=0, help="index of the first connection")
     args = parser.parse_args()
 
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
     labels = args.symbols.split(",")
-    conns = [Conn(choose(labels, i, args.per_connection)) for i in range(args.connections)]
+    conns = [Conn(choose(labels, args.offset + i, args.per_connection))
+             for i in range(args.connections)]
     headers = {"Origin": args.origin}
     if args.cookie:
         headers["Cookie"] = args.cookie
