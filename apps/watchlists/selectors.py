@@ -110,6 +110,22 @@ def watchlist_invitation_list_for_user(*, user: User) -> QuerySet[WatchlistMembe
     )
 
 
+def invitation_data(member: WatchlistMember) -> dict[str, Any]:
+    """A pending invitation as in `GET /api/v1/invitations/` and the `watchlist.invited`
+    frame: `id` (the membership's, for accept/decline), `watchlist` (`id`, `name`, `owner`),
+    `role`, `invited_by`, `created_at`."""
+    watchlist = member.watchlist
+    return {
+        "id": member.pk,
+        "watchlist": {
+            "id": watchlist.pk, "name": watchlist.name, "owner": user_brief(watchlist.owner)
+        },
+        "role": member.role,
+        "invited_by": user_brief(member.invited_by) if member.invited_by else None,
+        "created_at": timezone.localtime(member.created_at).isoformat(),
+    }
+
+
 def item_data(item: WatchlistItem) -> dict[str, Any]:
     return {
         "id": item.pk,

@@ -39,7 +39,7 @@ from apps.watchlists.models import (
     WatchlistItem,
     WatchlistMember,
 )
-from apps.watchlists.selectors import user_brief, watchlist_snapshot
+from apps.watchlists.selectors import invitation_data, user_brief, watchlist_snapshot
 
 NAME_MAX_LENGTH = 80
 NOTE_MAX_LENGTH = 500
@@ -126,6 +126,28 @@ def _publish_to_user(
 
 def _publish_revoked(*, watchlist_id: int, user_id: int) -> None:
     publish(user_group(user_id), {"type": "watchlist.revoked", "id": watchlist_id})
+
+
+def _publish_invited(member: WatchlistMember, watchlist: Watchlist) -> None:
+    """`watchlist.invited` to every connection of the invitee: a new pending invitation, or
+    a changed one (role, list name). Clients replace an invitation they hold by `id`."""
+    member.watchlist = watchlist  # the locked row, with its owner loaded
+    publish(
+        user_group(member.user_id),
+        {"type": "watchlist.invited", "invitation": invitation_data(member)},
+    )
+
+
+def _publish_invitation_closed(
+    *, member_id: int, watchlist_id: int, user_id: int, reason: str
+) -> None:
+    """`watchlist.invitation_closed` to every connection of the invitee: the invitation is
+    no longer pending (`reason`: withdrawn, deleted, accepted, declined)."""
+    publish(
+        user_group(user_id),
+        {"type": "watchlist.invitation_closed", "id": member_id, "watchlist_id": watchlist_id,
+         "reason": reason},
+    )
 
 
 def _clean_name(name: str) -> str:
@@ -247,19 +269,30 @@ def watchlist_rename(*, watchlist_id: int, name: str, by: User) -> Watchlist:
     _publish_updated(
         watchlist, by=by, change={"action": "renamed", "name": name, "old_name": old_name}
     )
+    for member in WatchlistMember.objects.filter(
+        watchlist=watchlist, status=MemberStatus.INVITED
+    ).select_related("invited_by"):
+        _publish_invited(member, watchlist)
     return watchlist
 
 
 @transaction.atomic
 def watchlist_delete(*, watchlist_id: int, by: User) -> None:
-    """Owner only. Everyone who could see the list gets `watchlist.revoked`."""
+    """Owner only. Everyone who could see the list gets `watchlist.revoked`; everyone with
+    a pending invitation gets `watchlist.invitation_closed`."""
     watchlist, _ = _lock(watchlist_id=watchlist_id, by=by, need=Role.OWNER)
-    user_ids = [watchlist.owner_id, *WatchlistMember.objects.filter(
-        watchlist=watchlist, status=MemberStatus.ACCEPTED
+    members = WatchlistMember.objects.filter(watchlist=watchlist)
+    user_ids = [watchlist.owner_id, *members.filter(
+        status=MemberStatus.ACCEPTED
     ).values_list("user_id", flat=True)]
+    pending = list(members.filter(status=MemberStatus.INVITED).values_list("pk", "user_id"))
     watchlist.delete()
     for user_id in user_ids:
         _publish_revoked(watchlist_id=watchlist_id, user_id=user_id)
+    for member_id, user_id in pending:
+        _publish_invitation_closed(
+            member_id=member_id, watchlist_id=watchlist_id, user_id=user_id, reason="deleted"
+        )
 
 
 # --- items ------------------------------------------------------------------------------------
@@ -390,7 +423,8 @@ def watchlist_member_invite(
     *, watchlist_id: int, email: str, role: str, by: User
 ) -> WatchlistMember:
     """Owner only. Invites an existing account by e-mail; it sees the list once it accepts.
-    A user who declined earlier can be invited again."""
+    A user who declined earlier can be invited again. The invitee's open pages get
+    `watchlist.invited`."""
     watchlist, _ = _lock(watchlist_id=watchlist_id, by=by, need=Role.OWNER)
     role = _clean_role(role)
     invitee = User.objects.filter(email__iexact=email.strip(), is_active=True).first()
@@ -427,12 +461,14 @@ def watchlist_member_invite(
         change={"action": "members_changed", "user": user_brief(invitee), "status": "invited",
                 "role": role},
     )
+    _publish_invited(member, watchlist)
     return member
 
 
 @transaction.atomic
 def watchlist_member_respond(*, member_id: int, accept: bool, by: User) -> WatchlistMember:
-    """The invitee accepts or declines a pending invitation."""
+    """The invitee accepts or declines a pending invitation. Their other pages get
+    `watchlist.invitation_closed` (and, on accept, the list as `watchlist.updated`)."""
     watchlist_id = (
         WatchlistMember.objects.filter(pk=member_id, user=by)
         .values_list("watchlist_id", flat=True)
@@ -455,6 +491,8 @@ def watchlist_member_respond(*, member_id: int, accept: bool, by: User) -> Watch
     change = {"action": "members_changed", "user": user_brief(by), "status": member.status,
               "role": member.role}
     _publish_updated(watchlist, by=by, change=change)
+    _publish_invitation_closed(member_id=member.pk, watchlist_id=watchlist.pk, user_id=by.pk,
+                               reason=member.status)
     if accept:
         _publish_to_user(watchlist, user_id=by.pk, role=member.role, by=by, change=change)
     return member
@@ -464,7 +502,8 @@ def watchlist_member_respond(*, member_id: int, accept: bool, by: User) -> Watch
 def watchlist_member_set_role(
     *, watchlist_id: int, member_id: int, role: str, by: User
 ) -> WatchlistMember:
-    """Owner only. Works on pending invitations too."""
+    """Owner only. Works on pending invitations too (the invitee gets the changed
+    `watchlist.invited`)."""
     watchlist, _ = _lock(watchlist_id=watchlist_id, by=by, need=Role.OWNER)
     member = _member_in(watchlist, member_id)
     role = _clean_role(role)
@@ -479,23 +518,30 @@ def watchlist_member_set_role(
         change={"action": "members_changed", "user": user_brief(member.user),
                 "status": member.status, "role": role},
     )
+    if member.status == MemberStatus.INVITED:
+        _publish_invited(member, watchlist)
     return member
 
 
 @transaction.atomic
 def watchlist_member_remove(*, watchlist_id: int, member_id: int, by: User) -> None:
     """The owner removes anyone (or withdraws an invitation); a member removes only
-    themself (leaves). The removed user gets `watchlist.revoked`."""
+    themself (leaves). The removed user gets `watchlist.revoked`, or, when the invitation
+    was still pending, `watchlist.invitation_closed` (withdrawn)."""
     watchlist, _ = _lock(watchlist_id=watchlist_id, by=by, need=Role.VIEWER)
     member = _member_in(watchlist, member_id)
     if watchlist.owner_id != by.pk and member.user_id != by.pk:
         raise WatchlistPermissionDenied("Only the owner can remove other members.")
     had_access = member.status == MemberStatus.ACCEPTED
+    was_pending = member.status == MemberStatus.INVITED
     member.delete()
     _touch(watchlist)
     if had_access:
         # Sent first: the consumer unsubscribes the user before the update below reaches it.
         _publish_revoked(watchlist_id=watchlist.pk, user_id=member.user_id)
+    elif was_pending:
+        _publish_invitation_closed(member_id=member_id, watchlist_id=watchlist.pk,
+                                   user_id=member.user_id, reason="withdrawn")
     _publish_updated(
         watchlist,
         by=by,

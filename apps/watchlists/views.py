@@ -78,6 +78,13 @@ def _strings() -> dict[str, str]:
         "deleted": _("Watchlist deleted."),
         "confirmDelete": _("Delete the watchlist “{name}”? This cannot be undone."),
         "confirmRemoveMember": _("Stop sharing this watchlist with {name}?"),
+        "leave": _("Leave list"),
+        "confirmLeave": _(
+            "Leave “{name}”? It disappears from your dashboard until {owner} invites you again."
+        ),
+        "left": _("You left “{name}”."),
+        "invitationArrived": _("{owner} invited you to “{name}”."),
+        "invitationWithdrawn": _("The invitation to “{name}” was withdrawn."),
         "rename": _("Rename"),
         "delete": _("Delete"),
         "save": _("Save"),

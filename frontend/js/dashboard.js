@@ -2,10 +2,11 @@
 //
 // State comes from the JSON the page embeds (#dashboard-data), then stays live over the
 // shared WebSocket (realtime.js): `watchlist.snapshot`/`watchlist.updated` replace a list
-// (older `updated_at` ignored), `watchlist.revoked` drops it, `quote.snapshot`/`quote.tick`
-// update prices. Every write goes through the REST API; after a gap or reconnect the
-// lists, invitations and quotes are fetched again over REST. Texts come from the page
-// (translated there); number formats are the Markets page's (markets.js).
+// (older `updated_at` ignored), `watchlist.revoked` drops it, `watchlist.invited` /
+// `watchlist.invitation_closed` add, change or drop a pending invitation,
+// `quote.snapshot`/`quote.tick` update prices. Every write goes through the REST API; after a
+// gap or reconnect the lists, invitations and quotes are fetched again over REST. Texts come
+// from the page (translated there); number formats are the Markets page's (markets.js).
 
 import * as realtime from "./realtime.js";
 import { ARROWS, CHANGE, PERCENT, PRICE, VOLUME, direction } from "./format.js";
@@ -347,8 +348,8 @@ function headerFor(list) {
   const changed = el("span", { class: "dash-changed badge badge-primary", role: "status", "data-changed-by": "", hidden: true });
   meta.append(" ", changed);
   const head = el("div", { class: "dash-list-head" }, el("div", {}, title, meta));
+  const error = el("p", { class: "errorlist", role: "alert", hidden: true });
   if (list.role === "owner") {
-    const error = el("p", { class: "errorlist", role: "alert", hidden: true });
     const actions = el(
       "div",
       { class: "cluster dash-list-actions" },
@@ -371,8 +372,27 @@ function headerFor(list) {
       }),
     );
     head.append(actions, error);
+  } else {
+    const leave = el("button", { type: "button", class: "btn btn-sm btn-danger-outline", "data-leave": "", text: t("leave"), onclick: () => leaveList(list, error) });
+    head.append(el("div", { class: "cluster dash-list-actions" }, leave), error);
   }
   return head;
+}
+
+/** A member (not the owner) leaves: after a confirm, their membership is deleted. */
+async function leaveList(list, error) {
+  if (!window.confirm(t("confirmLeave", { name: list.name, owner: list.owner.name }))) return;
+  showError(error, null);
+  try {
+    // The Watchlist object names members by user; the membership id comes from REST.
+    const all = (await api("GET", watchlistUrl(list.id, "members/"))) || [];
+    const mine = all.find((member) => me && member.user.id === me.id);
+    if (mine) await api("DELETE", watchlistUrl(list.id, `members/${mine.id}/`));
+    dropList(list.id);
+    announce(t("left", { name: list.name }));
+  } catch (error_) {
+    showError(error, error_);
+  }
 }
 
 function startRename(list, head, error) {
@@ -836,6 +856,16 @@ function renderPanel() {
   }
 }
 
+/** Re-draw the shown list (a live change) without losing the keyboard user's place: the
+ * control that had focus (e.g. "Move INFY up") gets it back when it is still there. */
+function renderPanelKeepingFocus() {
+  const panel = root.querySelector("[data-panel]");
+  const focused = document.activeElement;
+  const label = focused && panel.contains(focused) ? focused.getAttribute("aria-label") : null;
+  renderPanel();
+  if (label) panel.querySelector(`[aria-label="${CSS.escape(label)}"]`)?.focus();
+}
+
 function activate(id) {
   if (!lists.has(id)) id = order[0] ?? null;
   if (activeId !== id) members = null;
@@ -849,8 +879,8 @@ function activate(id) {
 
 // --- state changes ------------------------------------------------------------------------
 
-/** Take a watchlist object (REST or a frame); older than what is shown → ignored. */
-function setList(list, { by = null } = {}) {
+/** Take a watchlist object (REST, or a frame: `live`); older than what is shown → ignored. */
+function setList(list, { by = null, live = false } = {}) {
   if (!list || typeof list.id !== "number") return false;
   const current = lists.get(list.id);
   if (current && stamp(list.updated_at) < stamp(current.updated_at)) return false;
@@ -869,8 +899,9 @@ function setList(list, { by = null } = {}) {
     if (list.id === activeId) {
       const editing = root.querySelector(".dash-note-form, .dash-rename");
       const sameShape = current && current.role === role;
-      // Keep an open note or rename form while someone else changes the list.
-      if (!(editing && sameShape && by && me && by.id !== me.id)) renderPanel();
+      // A live update (someone else's change, or the late echo of one of ours) keeps an open
+      // note or rename form; the user's own save or cancel closes it.
+      if (!(editing && sameShape && live)) renderPanelKeepingFocus();
     }
   }
   if (by && me && by.id !== me.id && list.id === activeId) showChangedBy(list.id, by.name);
@@ -972,6 +1003,30 @@ function renderInvitations() {
   );
 }
 
+/** A new or changed invitation (`watchlist.invited`): shown at once, newest first. */
+function putInvitation(invitation) {
+  if (!invitation || typeof invitation.id !== "number") return;
+  const index = invitations.findIndex((other) => other.id === invitation.id);
+  if (index >= 0) {
+    invitations[index] = invitation;
+  } else {
+    invitations.unshift(invitation);
+    announce(t("invitationArrived", { owner: invitation.watchlist.owner.name, name: invitation.watchlist.name }));
+  }
+  renderInvitations();
+}
+
+/** `watchlist.invitation_closed`: withdrawn, list deleted, or answered in another tab. */
+function closeInvitation(frame) {
+  const gone = invitations.find((other) => other.id === frame.id);
+  if (!gone) return;
+  invitations = invitations.filter((other) => other.id !== frame.id);
+  renderInvitations();
+  if (frame.reason === "withdrawn" || frame.reason === "deleted") {
+    announce(t("invitationWithdrawn", { name: gone.watchlist.name }));
+  }
+}
+
 async function loadInvitations() {
   try {
     const data = await api("GET", URLS.invitations);
@@ -1029,14 +1084,14 @@ function initRealtime() {
   });
   realtime.on("quote.snapshot", (frame) => applyQuotes(frame.quotes || [], false));
   realtime.on("quote.tick", (frame) => applyQuotes(frame.quotes || []));
-  realtime.on("watchlist.snapshot", (frame) => setList(frame.watchlist));
+  realtime.on("watchlist.snapshot", (frame) => setList(frame.watchlist, { live: true }));
   realtime.on("watchlist.updated", (frame) => {
     const list = frame.watchlist;
     const known = list && lists.has(list.id);
     // Unknown lists arrive when this user created or joined one in another tab.
     if (!known && !(frame.change && ["created", "members_changed"].includes(frame.change.action))) return;
     if (!known && !list.role) return;
-    setList(list, { by: frame.by });
+    setList(list, { by: frame.by, live: true });
     if (list && list.id === activeId && frame.change && frame.change.action === "members_changed" && list.role === "owner") {
       loadMembers(lists.get(list.id));
     }
@@ -1045,6 +1100,8 @@ function initRealtime() {
     const list = dropList(frame.id);
     if (list) announce(t("revoked", { name: list.name }));
   });
+  realtime.on("watchlist.invited", (frame) => putInvitation(frame.invitation));
+  realtime.on("watchlist.invitation_closed", closeInvitation);
   realtime.onResync(() => refetchAll());
 }
 

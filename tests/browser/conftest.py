@@ -74,6 +74,12 @@ def page(browser: Browser) -> Iterator[Page]:
 
 
 @pytest.fixture
+def second_page(browser: Browser) -> Iterator[Page]:
+    """A second person's desktop browser (its own cookies), beside `page`."""
+    yield from _fresh_page(browser, viewport={"width": 1280, "height": 900})
+
+
+@pytest.fixture
 def phone_page(browser: Browser) -> Iterator[Page]:
     """A 375×812 touch screen, the size of a small phone."""
     yield from _fresh_page(

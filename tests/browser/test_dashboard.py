@@ -4,14 +4,13 @@ a shared list stays in sync between two people, prices move live, and it fits a 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
 import pytest
 from django.utils import timezone
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 
 from apps.accounts.models import User
 from apps.market import ingest
@@ -70,16 +69,6 @@ def _daily_closes(symbol: str, closes: list[str]) -> None:
             close=c, volume=100_000, source=DataSource.SIMULATED,
         ))
     candles_write(rows=rows, mode=WriteMode.REPLACE)
-
-
-@pytest.fixture
-def second_page(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(locale="en-IN", viewport={"width": 1280, "height": 900})
-    context.set_default_timeout(15_000)
-    try:
-        yield context.new_page()
-    finally:
-        context.close()
 
 
 def test_editor_adds_a_symbol_and_the_owner_sees_it_live(

@@ -14,7 +14,7 @@ from apps.realtime.events import user_group, watchlist_group
 from apps.watchlists import selectors, services
 from apps.watchlists.models import Watchlist
 
-from .conftest import published
+from .conftest import client_for, published
 
 pytestmark = pytest.mark.django_db
 
@@ -128,9 +128,12 @@ def test_accepting_tells_the_list_and_the_new_members_other_tabs(
               "role": "editor"}
     assert [e["change"] for e in events[groups[0]]] == [change]
     assert events[groups[0]][0]["watchlist"]["role"] is None
-    assert [(e["change"], e["watchlist"]["role"]) for e in events[groups[1]]] == [
-        (change, "editor")
-    ]
+    closed, joined = events[groups[1]]
+    assert closed == {"type": "watchlist.invitation_closed", "id": member.pk,
+                      "watchlist_id": watchlist.pk, "reason": "accepted"}
+    assert (joined["type"], joined["change"], joined["watchlist"]["role"]) == (
+        "watchlist.updated", change, "editor"
+    )
 
 
 def test_removing_a_member_revokes_their_access_first(
@@ -169,7 +172,10 @@ def test_deleting_revokes_the_list_for_everyone_who_could_see_it(
     watchlist_id = watchlist.pk
     _, events = published(groups, delete)
     revoked = [{"type": "watchlist.revoked", "id": watchlist_id}]
-    assert [events[g] for g in groups] == [revoked, revoked, []]
+    # The invitee never saw the list: their pending invitation closes instead.
+    closed = [{"type": "watchlist.invitation_closed", "id": pending.pk,
+               "watchlist_id": watchlist_id, "reason": "deleted"}]
+    assert [events[g] for g in groups] == [revoked, revoked, closed]
 
 
 def test_creating_tells_the_owners_other_tabs(
@@ -200,3 +206,105 @@ def test_a_refused_change_publishes_nothing(
 
     _, events = published([watchlist_group(watchlist.pk)], attempt)
     assert events[watchlist_group(watchlist.pk)] == []
+
+
+# --- invitations, on the invitee's own group ----------------------------------------------
+
+
+def test_inviting_tells_the_invitee_and_nobody_else(
+    owner: Any, other_user: Any, outsider: Any, viewer: Any, watchlist: Watchlist,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    def invite() -> Any:
+        with django_capture_on_commit_callbacks(execute=True):
+            return services.watchlist_member_invite(
+                watchlist_id=watchlist.pk, email=other_user.email, role="editor", by=owner
+            )
+
+    groups = [user_group(u.pk) for u in (other_user, outsider, viewer, owner)]
+    member, events = published(groups, invite)
+    (frame,) = events[user_group(other_user.pk)]
+    assert frame["type"] == "watchlist.invited"
+    assert frame["invitation"] == {
+        "id": member.pk,
+        "watchlist": {"id": watchlist.pk, "name": "Long term", "owner": _by(owner)},
+        "role": "editor",
+        "invited_by": _by(owner),
+        "created_at": frame["invitation"]["created_at"],
+    }
+    # The same object as the invitee's REST list, so the page can treat both alike.
+    rest = client_for(other_user).get("/api/v1/invitations/").json()["results"]
+    assert rest == [frame["invitation"]]
+    assert [events[user_group(u.pk)] for u in (outsider, viewer, owner)] == [[], [], []]
+
+
+def test_withdrawing_an_invitation_closes_it_for_the_invitee(
+    owner: Any, other_user: Any, watchlist: Watchlist, django_capture_on_commit_callbacks: Any
+) -> None:
+    member = services.watchlist_member_invite(
+        watchlist_id=watchlist.pk, email=other_user.email, role="viewer", by=owner
+    )
+
+    def withdraw() -> None:
+        with django_capture_on_commit_callbacks(execute=True):
+            services.watchlist_member_remove(
+                watchlist_id=watchlist.pk, member_id=member.pk, by=owner
+            )
+
+    member_id = member.pk
+    groups = [user_group(other_user.pk), watchlist_group(watchlist.pk)]
+    _, events = published(groups, withdraw)
+    # Not `watchlist.revoked`: the invitee never had access.
+    assert events[groups[0]] == [{"type": "watchlist.invitation_closed", "id": member_id,
+                                  "watchlist_id": watchlist.pk, "reason": "withdrawn"}]
+    assert [e["change"]["status"] for e in events[groups[1]]] == ["removed"]
+
+
+def test_declining_closes_the_invitation_in_the_invitees_other_tabs(
+    owner: Any, other_user: Any, watchlist: Watchlist, django_capture_on_commit_callbacks: Any
+) -> None:
+    member = services.watchlist_member_invite(
+        watchlist_id=watchlist.pk, email=other_user.email, role="viewer", by=owner
+    )
+
+    def decline() -> None:
+        with django_capture_on_commit_callbacks(execute=True):
+            services.watchlist_member_respond(member_id=member.pk, accept=False, by=other_user)
+
+    _, events = published([user_group(other_user.pk)], decline)
+    assert events[user_group(other_user.pk)] == [
+        {"type": "watchlist.invitation_closed", "id": member.pk, "watchlist_id": watchlist.pk,
+         "reason": "declined"}
+    ]
+
+
+def test_a_changed_role_or_name_resends_the_pending_invitation(
+    owner: Any, other_user: Any, viewer: Any, watchlist: Watchlist,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    member = services.watchlist_member_invite(
+        watchlist_id=watchlist.pk, email=other_user.email, role="viewer", by=owner
+    )
+    accepted = watchlist.members.get(user=viewer)
+
+    def change() -> None:
+        with django_capture_on_commit_callbacks(execute=True):
+            services.watchlist_member_set_role(
+                watchlist_id=watchlist.pk, member_id=member.pk, role="editor", by=owner
+            )
+        with django_capture_on_commit_callbacks(execute=True):
+            services.watchlist_rename(watchlist_id=watchlist.pk, name="Core", by=owner)
+        with django_capture_on_commit_callbacks(execute=True):
+            # An accepted member's role change is no invitation.
+            services.watchlist_member_set_role(
+                watchlist_id=watchlist.pk, member_id=accepted.pk, role="editor", by=owner
+            )
+
+    groups = [user_group(other_user.pk), user_group(viewer.pk)]
+    _, events = published(groups, change)
+    assert [(e["type"], e["invitation"]["id"], e["invitation"]["role"],
+             e["invitation"]["watchlist"]["name"]) for e in events[groups[0]]] == [
+        ("watchlist.invited", member.pk, "editor", "Long term"),
+        ("watchlist.invited", member.pk, "editor", "Core"),
+    ]
+    assert events[groups[1]] == []
