@@ -1,9 +1,10 @@
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import pytest
+import pytest_asyncio
 from allauth.account.models import EmailAddress
 from django.core.cache import cache
 from rest_framework.test import APIClient
@@ -64,3 +65,17 @@ def market_seed(db: Any) -> None:
             "apps.market.migrations.0002_seed_exchanges_nifty50_holidays"
         )
         migration.seed(apps, None)
+
+
+@pytest_asyncio.fixture
+async def sockets() -> AsyncIterator[Any]:
+    """WebSocket communicators a test opens (tests/ws.py); disconnected afterwards."""
+    from channels.db import database_sync_to_async
+    from django.db import connections
+
+    opened: list[Any] = []
+    yield opened
+    for communicator in opened:
+        await communicator.disconnect()
+    # The worker thread's connection would otherwise block dropping the test database.
+    await database_sync_to_async(connections.close_all)()

@@ -8,7 +8,6 @@ come through the channel layer (`events.publish`). Every frame carries a sequenc
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 import time
@@ -21,6 +20,7 @@ from apps.realtime.auth import SocketUser
 from apps.realtime.events import user_group, watchlist_group
 from apps.realtime.feedwatch import current_feed_frame, get_feed_watch
 from apps.realtime.hub import get_hub
+from apps.realtime.loops import task_stop
 from apps.realtime.protocol import ProtocolError, SymbolKey
 from apps.realtime.stats import get_stats
 from apps.realtime.sync import ws_sync
@@ -164,10 +164,7 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
             get_stats().disconnected()
             self.counted = False
         get_watchdog().write_done(self)
-        if self.writer is not None:
-            self.writer.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self.writer
+        await task_stop(self.writer)
         if self.quote_keys:
             await get_hub().unregister(self, list(self.quote_keys))
         get_feed_watch().discard(self)

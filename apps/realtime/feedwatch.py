@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from typing import Any, Protocol
 
 from apps.market.feed import feed_status
+from apps.realtime.loops import PerLoop, task_stop
 from apps.realtime.sync import ws_sync
 
 logger = logging.getLogger(__name__)
@@ -62,20 +62,9 @@ class FeedWatch:
             await asyncio.sleep(CHECK_EVERY_SECONDS)
 
     async def close(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._task
+        await task_stop(self._task)
         self._task = None
         self.listeners.clear()
 
 
-_watches: dict[int, FeedWatch] = {}
-
-
-def get_feed_watch() -> FeedWatch:
-    loop = asyncio.get_running_loop()
-    watch = _watches.get(id(loop))
-    if watch is None:
-        watch = _watches[id(loop)] = FeedWatch()
-    return watch
+get_feed_watch = PerLoop(FeedWatch)

@@ -13,7 +13,6 @@ a tick costs no timer or task per connection.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections import defaultdict
 from typing import Protocol
@@ -21,6 +20,7 @@ from typing import Protocol
 import redis.asyncio as aioredis
 from django.conf import settings
 
+from apps.realtime.loops import PerLoop, task_stop
 from apps.realtime.protocol import SymbolKey
 from apps.realtime.quotes import quote_channel
 
@@ -134,10 +134,7 @@ class QuoteHub:
             self._flush_handle.cancel()
             self._flush_handle = None
         self._ready.clear()
-        if self._reader is not None:
-            self._reader.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._reader
+        await task_stop(self._reader)
         if self._pubsub is not None:
             await self._pubsub.aclose()
         if self._redis is not None:
@@ -147,13 +144,5 @@ class QuoteHub:
         self.channels.clear()
 
 
-_hubs: dict[int, QuoteHub] = {}
-
-
-def get_hub() -> QuoteHub:
-    """The hub of the running event loop (one per process in production)."""
-    loop = asyncio.get_running_loop()
-    hub = _hubs.get(id(loop))
-    if hub is None:
-        hub = _hubs[id(loop)] = QuoteHub()
-    return hub
+get_hub = PerLoop(QuoteHub)
+_hubs = get_hub.instances  # tests close every hub between tests

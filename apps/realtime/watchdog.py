@@ -11,12 +11,13 @@ code 4408).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from typing import Protocol
 
 from django.conf import settings
+
+from apps.realtime.loops import PerLoop, task_stop
 
 logger = logging.getLogger(__name__)
 CHECK_EVERY_SECONDS = 1.0
@@ -55,23 +56,11 @@ class SlowClientWatchdog:
                     logger.exception("watchdog: evicting a slow client failed")
 
     async def close(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._task
+        await task_stop(self._task)
         self._task = None
         self.writing.clear()
 
 
-_watchdogs: dict[int, SlowClientWatchdog] = {}
-
-
-def get_watchdog() -> SlowClientWatchdog:
-    """The watchdog of the running event loop (one per process in production)."""
-    loop = asyncio.get_running_loop()
-    watchdog = _watchdogs.get(id(loop))
-    if watchdog is None:
-        watchdog = _watchdogs[id(loop)] = SlowClientWatchdog(
-            float(settings.REALTIME_SLOW_CLIENT_SECONDS)
-        )
-    return watchdog
+get_watchdog = PerLoop(
+    lambda: SlowClientWatchdog(float(settings.REALTIME_SLOW_CLIENT_SECONDS))
+)

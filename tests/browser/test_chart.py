@@ -6,13 +6,11 @@ page falls back to polling)."""
 
 from __future__ import annotations
 
-import importlib
 import math
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
-from django.apps import apps
 from playwright.sync_api import Page, expect
 
 from apps.charts.models import ChartDrawing
@@ -49,11 +47,8 @@ CANDLE_PIXELS = """
 
 
 @pytest.fixture(autouse=True)
-def _market_data() -> None:
-    importlib.import_module("apps.market.migrations.0002_seed_exchanges_nifty50_holidays").seed(
-        apps, None
-    )
-    ingest._instrument_ids.clear()
+def _market_data(market_seed: None) -> None:
+    ingest._instrument_ids.clear()  # cached per process; a flush may have changed the ids
 
 
 def _bars(instrument: Instrument, timeframe: str, starts: list[datetime]) -> list[CandleRow]:

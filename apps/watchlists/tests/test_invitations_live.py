@@ -4,36 +4,21 @@ else hears of it."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-import pytest_asyncio
 from channels.db import database_sync_to_async
-from channels.testing import WebsocketCommunicator
-from django.db import connections
-from django.test import Client
 
 from apps.watchlists import services
-from config.asgi import application
 from tests.factories import UserFactory, WatchlistFactory, WatchlistMemberFactory
+from tests.ws import signed_in_socket
 
-ORIGIN = (b"origin", b"http://localhost")
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
 
 
 @pytest.fixture(autouse=True)
 def _seed(market_seed: None) -> None:
     """The consumer's hello reads the NSE calendar, which a transactional flush removes."""
-
-
-@pytest_asyncio.fixture
-async def sockets() -> AsyncIterator[list[WebsocketCommunicator]]:
-    opened: list[WebsocketCommunicator] = []
-    yield opened
-    for communicator in opened:
-        await communicator.disconnect()
-    await database_sync_to_async(connections.close_all)()
 
 
 @database_sync_to_async
@@ -44,20 +29,7 @@ def _people() -> dict[str, Any]:
             "invitee": UserFactory(), "outsider": UserFactory()}
 
 
-async def _socket(opened: list[WebsocketCommunicator], user: Any) -> WebsocketCommunicator:
-    def cookie() -> bytes:
-        client = Client()
-        client.force_login(user)
-        return f"sessionid={client.cookies['sessionid'].value}".encode()
-
-    communicator = WebsocketCommunicator(
-        application, "/ws/", headers=[ORIGIN, (b"cookie", await database_sync_to_async(cookie)())]
-    )
-    connected, _ = await communicator.connect(timeout=5)
-    assert connected
-    opened.append(communicator)
-    assert (await communicator.receive_json_from(timeout=5))["type"] == "hello"
-    return communicator
+_socket = signed_in_socket
 
 
 async def test_the_invitee_hears_the_invitation_and_its_withdrawal(sockets: list[Any]) -> None:
