@@ -7,4 +7,5 @@ urlpatterns = [
     path("", include("apps.market.api_urls")),
     path("", include("apps.watchlists.api_urls")),
     path("", include("apps.charts.api_urls")),
+    path("", include("apps.notifications.api_urls")),
 ]

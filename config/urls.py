@@ -23,6 +23,7 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("markets/", include("apps.market.urls")),
     path("dashboard/", include("apps.watchlists.urls")),
+    path("notifications/", include("apps.notifications.urls")),
     path("", include("apps.accounts.urls")),
     path("", core_views.landing, name="landing"),
 ]

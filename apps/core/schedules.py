@@ -41,4 +41,17 @@ SCHEDULES: list[Schedule] = [
         task="apps.core.tasks.clear_expired_sessions",
         crontab=("30", "3", "*"),
     ),
+    Schedule(
+        name="Re-queue due and stuck notification deliveries",
+        task="apps.notifications.tasks.requeue_deliveries",
+        every_seconds=60,
+        queue="notifications",
+        expire_seconds=60,
+    ),
+    Schedule(
+        name="Send daily notification digests",
+        task="apps.notifications.tasks.send_digests",
+        crontab=("0", "*", "*"),
+        queue="notifications",
+    ),
 ]

@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "apps.market",
     "apps.watchlists",
     "apps.charts",
+    "apps.notifications",
 ]
 
 MIDDLEWARE = [
@@ -204,6 +205,10 @@ SPECTACULAR_SETTINGS = {
         "InstrumentKindEnum": "apps.market.models.InstrumentKind",
         "DrawingKindEnum": "apps.charts.models.DrawingKind",
         "CorporateActionKindEnum": "apps.market.models.CorporateActionKind",
+        "DestinationKindEnum": "apps.notifications.models.DestinationKind",
+        "DeliveryStatusEnum": "apps.notifications.models.DeliveryStatus",
+        "AttemptStatusEnum": "apps.notifications.models.AttemptStatus",
+        "NotificationPriorityEnum": "apps.notifications.models.Priority",
     },
 }
 
@@ -237,6 +242,38 @@ TWILIO_AUTH_TOKEN = env_str("TWILIO_AUTH_TOKEN")
 TWILIO_FROM_NUMBER = env_str("TWILIO_FROM_NUMBER")
 OUTBOUND_HTTP_TIMEOUT = float(env_str("OUTBOUND_HTTP_TIMEOUT", "10"))
 
+# --- Notifications (docs/notifications.md) ---
+# Self-hosting: let webhook and push URLs reach private/loopback addresses (off: SSRF guard).
+NOTIFICATIONS_ALLOW_PRIVATE_URLS = env_bool("NOTIFICATIONS_ALLOW_PRIVATE_URLS", False)
+# The site's public origin, for provider callbacks (Twilio status); empty = no callbacks.
+NOTIFICATIONS_PUBLIC_URL = env_str("NOTIFICATIONS_PUBLIC_URL", "")
+NOTIFICATIONS_MAX_ATTEMPTS = env_int("NOTIFICATIONS_MAX_ATTEMPTS", 5)
+NOTIFICATIONS_RETRY_BASE = env_int("NOTIFICATIONS_RETRY_BASE", 30)  # seconds, doubled per try
+# A delivery `sending` longer than this was lost with its worker (> CELERY_TASK_TIME_LIMIT).
+NOTIFICATIONS_LEASE_SECONDS = env_int("NOTIFICATIONS_LEASE_SECONDS", 360)
+SENDGRID_WEBHOOK_PUBLIC_KEY = env_str("SENDGRID_WEBHOOK_PUBLIC_KEY", "")
+WEBPUSH_VAPID_PUBLIC_KEY = env_str("WEBPUSH_VAPID_PUBLIC_KEY", "")
+WEBPUSH_VAPID_PRIVATE_KEY = env_str("WEBPUSH_VAPID_PRIVATE_KEY", "")
+WEBPUSH_VAPID_SUBJECT = env_str("WEBPUSH_VAPID_SUBJECT", "mailto:admin@stocksense.local")
+
+# --- Market data (filled by the market data issue) ---
+MARKET_DATA_PROVIDER = env_str("MARKET_DATA_PROVIDER", "simulated")
+MARKET_FETCH_INTERVAL = env_int("MARKET_FETCH_INTERVAL", 5)  # seconds between quote polls
+# Demo mode: the simulated feed moves outside market hours too (on in local settings).
+MARKET_SIMULATED_ALWAYS_OPEN = env_bool("MARKET_SIMULATED_ALWAYS_OPEN", False)
+MARKET_MINUTE_RETENTION_DAYS = env_int("MARKET_MINUTE_RETENTION_DAYS", 400)
+MARKET_CSV_DIR = env_str("MARKET_CSV_DIR", str(BASE_DIR / ".local" / "market-csv"))
+MARKET_STALE_AFTER = env_int("MARKET_STALE_AFTER", 60)  # seconds without quotes = stale
+MARKET_BREAKER_FAILURES = env_int("MARKET_BREAKER_FAILURES", 3)
+MARKET_BREAKER_COOLDOWN = env_int("MARKET_BREAKER_COOLDOWN", 30)  # seconds
+
+# --- Real time ---
+# Where the browser opens its WebSocket: empty = same origin (behind a load balancer that
+# routes /ws/ to the `ws` process); locally `make run` serves /ws/ on WS_PORT.
+WS_PORT = env_int("WS_PORT", 8001)
+WS_URL = env_str("WS_URL", "")
+# Redis pub/sub channels carrying quote ticks to `ws` processes start with this.
+REALTIME_CHANNEL_PREFIX = env_str("REALTIME_CHANNEL_PREFIX", "stocksense:rt")
 # A WebSocket whose frame could not be written for this long (the client stopped reading)
 # is disconnected (close code 4408).
 REALTIME_SLOW_CLIENT_SECONDS = env_int("REALTIME_SLOW_CLIENT_SECONDS", 10)

@@ -1,0 +1,320 @@
+"""Writes: sending a notification (the outbox), reading it, destinations and preferences.
+
+Delivery work itself is in `delivery.py`; codes in `verification.py`; digests in `digest.py`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from apps.accounts.models import User
+from apps.notifications import selectors
+from apps.notifications.models import (
+    Delivery,
+    DeliveryStatus,
+    Destination,
+    DestinationKind,
+    Notification,
+    Preferences,
+    Priority,
+)
+from apps.notifications.policy import delivery_plan
+from apps.notifications.transports import TRANSPORTS
+from apps.realtime.events import publish, user_group
+
+MAX_DESTINATIONS = 20
+
+# The seed's channel names, and ours.
+CHANNELS: dict[str, str] = {
+    "websocket": DestinationKind.IN_APP,
+    "in_app": DestinationKind.IN_APP,
+    "email": DestinationKind.EMAIL,
+    "sms": DestinationKind.SMS,
+    "push": DestinationKind.WEB_PUSH,
+    "web_push": DestinationKind.WEB_PUSH,
+    "slack": DestinationKind.SLACK,
+    "discord": DestinationKind.DISCORD,
+    "webhook": DestinationKind.WEBHOOK,
+}
+
+
+def channel_kinds(channels: Iterable[str] | None) -> set[str]:
+    """Destination kinds for channel names; None means every kind."""
+    if channels is None:
+        return {k.value for k in DestinationKind}
+    unknown = sorted(set(channels) - CHANNELS.keys())
+    if unknown:
+        raise ValidationError({"channels": [_("Unknown channel: %s") % ", ".join(unknown)]})
+    return {CHANNELS[c] for c in channels}
+
+
+def enqueue(delivery_ids: list[int], *, countdown: float | None = None) -> None:
+    """Queue delivery tasks once the transaction commits (a worker must see the rows)."""
+    if not delivery_ids:
+        return
+    from apps.notifications.tasks import deliver
+
+    def send() -> None:
+        for delivery_id in delivery_ids:
+            if countdown:
+                deliver.apply_async(args=(delivery_id,), countdown=countdown)
+            else:
+                deliver.apply_async(args=(delivery_id,))
+
+    transaction.on_commit(send)
+
+
+def destination_ensure_in_app(*, user: User) -> Destination:
+    found = Destination.objects.filter(user=user, kind=DestinationKind.IN_APP).first()
+    if found is None:
+        found = Destination.objects.create(
+            user=user, kind=DestinationKind.IN_APP, label=_("Notification centre"),
+            verified_at=timezone.now(),
+        )
+    return found
+
+
+def _publish_new(notification: Notification) -> None:
+    publish(user_group(notification.user_id), {
+        "type": "notification.new",
+        "notification": selectors.notification_data(notification),
+        "unread_count": selectors.unread_count(user_id=notification.user_id),
+    })
+
+
+def _plan_deliveries(
+    *, notification: Notification, destinations: Iterable[Destination], prefs: Preferences,
+    now: datetime,
+) -> list[Delivery]:
+    rows = []
+    for destination in destinations:
+        status, due = delivery_plan(
+            kind=destination.kind, priority=notification.priority, prefs=prefs,
+            time_zone=notification.user.time_zone, at=now,
+        )
+        rows.append(Delivery(
+            notification=notification, destination=destination, status=status,
+            next_attempt_at=due, created=now,
+        ))
+    return Delivery.objects.bulk_create(rows)
+
+
+def _due_ids(deliveries: Iterable[Delivery], now: datetime) -> list[int]:
+    return [
+        d.pk for d in deliveries
+        if d.status == DeliveryStatus.PENDING and d.next_attempt_at <= now
+    ]
+
+
+@transaction.atomic
+def notification_send(
+    *,
+    user: User,
+    message: str,
+    title: str | None = None,
+    channels: Iterable[str] | None = None,
+    priority: str = Priority.NORMAL,
+    data: dict[str, Any] | None = None,
+    source: str = "system",
+) -> Notification:
+    """Store a notification and one delivery per matching destination in one transaction
+    (the outbox), then — after commit — push `notification.new` and queue the deliveries.
+
+    Matching: the destination's kind is among `channels` (None = all), it is enabled,
+    verified, and takes this priority. Low priority is held for the daily digest and
+    quiet hours postpone the rest (`policy.delivery_plan`); in-app is always immediate.
+    """
+    if priority not in Priority.values:
+        raise ValidationError({"priority": [_("Unknown priority: %s") % priority]})
+    kinds = channel_kinds(channels)
+    now = timezone.now()
+    if DestinationKind.IN_APP in kinds:
+        destination_ensure_in_app(user=user)
+    notification = Notification.objects.create(
+        user=user,
+        title=(title or message.split("\n", 1)[0])[:200],
+        body=message,
+        priority=priority,
+        source=source[:32],
+        data=data or {},
+        created=now,
+    )
+    destinations = Destination.objects.filter(
+        user=user, kind__in=kinds, disabled=False, verified_at__isnull=False,
+        priorities__contains=[priority],
+    )
+    deliveries = _plan_deliveries(
+        notification=notification, destinations=destinations,
+        prefs=selectors.preferences_get(user=user), now=now,
+    )
+    _publish_new(notification)
+    enqueue(_due_ids(deliveries, now))
+    return notification
+
+
+def _publish_read(user: User, ids: list[int] | None) -> None:
+    publish(user_group(user.pk), {
+        "type": "notification.read",
+        "ids": ids,
+        "all": ids is None,
+        "unread_count": selectors.unread_count(user_id=user.pk),
+    })
+
+
+@transaction.atomic
+def notification_mark_read(*, notification: Notification) -> Notification:
+    if notification.read_at is None:
+        notification.read_at = timezone.now()
+        notification.save(update_fields=["read_at"])
+        _publish_read(notification.user, [notification.pk])
+    return notification
+
+
+@transaction.atomic
+def notification_mark_all_read(*, user: User) -> int:
+    count = Notification.objects.filter(user=user, read_at__isnull=True).update(
+        read_at=timezone.now()
+    )
+    if count:
+        _publish_read(user, None)
+    return count
+
+
+# --- destinations -----------------------------------------------------------------------------
+
+
+def _validated_config(kind: str, config: Any, previous: dict[str, Any]) -> dict[str, Any]:
+    transport = TRANSPORTS[kind]
+    serializer = transport.Config(data=config if isinstance(config, dict) else {})
+    if not isinstance(config, dict):
+        raise ValidationError({"config": [_("Must be an object.")]})
+    if not serializer.is_valid():
+        errors: dict[str, list[str]] = {}
+        for name, messages in serializer.errors.items():
+            if isinstance(messages, dict):  # nested (web push `keys`)
+                for sub, inner in messages.items():
+                    errors[f"config.{name}.{sub}"] = [str(m) for m in inner]
+            else:
+                errors[f"config.{name}"] = [str(m) for m in messages]
+        raise ValidationError(errors)
+    return transport.prepare_config(dict(serializer.validated_data), previous=previous)
+
+
+def _auto_verified(user: User, kind: str, config: dict[str, Any]) -> bool:
+    transport = TRANSPORTS[kind]
+    if transport.verified_on_create:
+        return True
+    # The account's own address was verified at sign-up (allauth's mandatory verification).
+    return kind == DestinationKind.EMAIL and config.get("address") == user.email.lower()
+
+
+def _check_priorities(priorities: list[str] | None) -> list[str] | None:
+    if priorities is None:
+        return None
+    bad = [p for p in priorities if p not in Priority.values]
+    if bad:
+        raise ValidationError({"priorities": [_("Unknown priority: %s") % ", ".join(bad)]})
+    return sorted(set(priorities), key=Priority.values.index)
+
+
+@transaction.atomic
+def destination_create(
+    *, user: User, kind: str, config: Any, label: str = "", priorities: list[str] | None = None,
+) -> Destination:
+    """Validate and store a destination; a phone or e-mail needs its code entered before
+    it receives anything but tests (the code is sent after commit)."""
+    if kind not in TRANSPORTS:
+        raise ValidationError({"kind": [_("Unknown kind: %s") % kind]})
+    if kind == DestinationKind.IN_APP and Destination.objects.filter(user=user, kind=kind).exists():
+        raise ValidationError({"kind": [_("You already have the in-app notification centre.")]})
+    if Destination.objects.filter(user=user).count() >= MAX_DESTINATIONS:
+        raise ValidationError(
+            {"kind": [_("At most %d destinations per account.") % MAX_DESTINATIONS]}
+        )
+    checked = _validated_config(kind, config, {})
+    destination = Destination.objects.create(
+        user=user, kind=kind, label=label, config=checked,
+        priorities=_check_priorities(priorities) or Priority.values,
+        verified_at=timezone.now() if _auto_verified(user, kind, checked) else None,
+    )
+    if not destination.is_verified and TRANSPORTS[kind].verify_by_code:
+        from apps.notifications.verification import code_send_later
+
+        code_send_later(destination=destination)
+    return destination
+
+
+@transaction.atomic
+def destination_update(
+    *, destination: Destination, label: str | None = None, config: Any = None,
+    priorities: list[str] | None = None, disabled: bool | None = None,
+) -> Destination:
+    """Change a destination. A new config must be verified again; re-enabling clears the
+    reason it was turned off."""
+    if label is not None:
+        destination.label = label
+    if (checked := _check_priorities(priorities)) is not None:
+        destination.priorities = checked
+    if config is not None:
+        new = _validated_config(destination.kind, config, destination.config)
+        if new != destination.config:
+            destination.config = new
+            auto = _auto_verified(destination.user, destination.kind, new)
+            destination.verified_at = timezone.now() if auto else None
+            destination.disabled, destination.disabled_reason = False, ""
+            if not auto and TRANSPORTS[destination.kind].verify_by_code:
+                from apps.notifications.verification import code_send_later
+
+                code_send_later(destination=destination)
+    if disabled is not None:
+        destination.disabled = disabled
+        if not disabled:
+            destination.disabled_reason = ""
+    destination.save()
+    return destination
+
+
+def destination_delete(*, destination: Destination) -> None:
+    destination.delete()
+
+
+@transaction.atomic
+def destination_send_test(*, destination: Destination) -> Delivery:
+    """A test message to this destination only, whatever its verification, preferences or
+    quiet hours: it is how a user checks a destination. A successful test verifies
+    destinations that have no code."""
+    now = timezone.now()
+    notification = Notification.objects.create(
+        user=destination.user,
+        title=_("Test notification"),
+        body=_("This is a test from StockSense to “%s”. It works!")
+        % (destination.label or destination.get_kind_display()),
+        priority=Priority.NORMAL,
+        source="test",
+        data={"destination_id": destination.pk},
+        created=now,
+    )
+    delivery = Delivery.objects.create(
+        notification=notification, destination=destination, is_test=True, created=now,
+        next_attempt_at=now,
+    )
+    _publish_new(notification)
+    enqueue([delivery.pk])
+    return delivery
+
+
+def preferences_update(*, user: User, **changes: Any) -> Preferences:
+    prefs = selectors.preferences_get(user=user)
+    for name, value in changes.items():
+        setattr(prefs, name, value)
+    if prefs.quiet_hours_enabled and (prefs.quiet_start is None or prefs.quiet_end is None):
+        raise ValidationError({"quiet_start": [_("Quiet hours need a start and an end.")]})
+    prefs.save()
+    return prefs

@@ -1,0 +1,7 @@
+from django.urls import path
+
+from apps.notifications import views
+
+urlpatterns = [
+    path("", views.centre, name="notifications"),
+]
