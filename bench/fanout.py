@@ -642,7 +642,7 @@ async def amain(args: argparse.Namespace) -> tuple[list[Result], ChurnResult | N
     redis = redis_sync.Redis.from_url(SERVER_ENV["REDIS_URL"])
     plan = PLAN_QUICK if args.quick else PLAN_FULL
     if args.connections:
-        plan = [(n, plan[-1][1]) for n in args.connections]
+        plan = [(n, plan[0][1]) for n in args.connections]  # the row with every design
     if args.only:
         plan = [(n, [s for s in scen if s[0] in args.only]) for n, scen in plan]
     if args.servers:
