@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,41 +11,15 @@ from django.core.mail import EmailMessage
 from apps.core.mail.backends import message_to_dict
 from apps.core.tasks import send_email
 from config.celery import app
-
-ROOT = Path(__file__).resolve().parent.parent
+from tests.workers import celery_worker
 
 
 @pytest.fixture
 def worker(tmp_path: Path) -> Iterator[Path]:
     app.control.purge()
     log = tmp_path / "worker.log"
-    env = os.environ | {"DJANGO_SETTINGS_MODULE": "config.settings.test"}
-    with log.open("w") as out:
-        process = subprocess.Popen(
-            [
-                sys.executable, "-m", "celery", "-A", "config", "worker",
-                "-Q", "default,notifications,analytics", "--pool", "solo",
-                "-n", f"pytest-{os.getpid()}@%h", "--without-heartbeat",
-                "--without-gossip", "--without-mingle", "--loglevel", "INFO",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        deadline = time.monotonic() + 60
-        while "ready." not in log.read_text():
-            assert process.poll() is None, log.read_text()
-            assert time.monotonic() < deadline, log.read_text()
-            time.sleep(0.2)
+    with celery_worker(log, "pytest"):
         yield log
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
 
 
 @pytest.mark.slow
