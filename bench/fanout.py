@@ -99,9 +99,13 @@ def _asgi_argv(server: str, app: str, port: int) -> list[str]:
     py = sys.executable
     if server == "daphne":
         return [py, "-m", "daphne", "-b", HOST, "-p", str(port), "-v", "0", app]
-    ws = server.split("-", 1)[1]  # uvicorn-websockets / uvicorn-websockets-sansio
-    return [py, "-m", "uvicorn", app, "--host", HOST, "--port", str(port), "--ws", ws,
+    # uvicorn-websockets / uvicorn-websockets-sansio, optionally "-x<N>": N processes
+    # (uvicorn --workers; each process runs its own hub, as separate `ws` instances would).
+    name, _, workers = server.partition("-x")
+    ws = name.split("-", 1)[1]
+    argv = [py, "-m", "uvicorn", app, "--host", HOST, "--port", str(port), "--ws", ws,
             "--no-access-log", "--log-level=warning", "--lifespan=off"]
+    return argv + (["--workers", workers] if workers else [])
 
 
 def server_argv(design: str, server: str, port: int) -> list[str]:
@@ -608,7 +612,8 @@ SANSIO = "uvicorn-websockets-sansio"
 # docs/realtime.md.
 PLAN_FULL = [
     (1000, [("ours", "daphne"), ("ours", SANSIO), ("channels", SANSIO), ("bare", "websockets")]),
-    (5000, [("ours", SANSIO), ("channels", SANSIO), ("bare", "websockets")]),
+    (5000, [("ours", SANSIO), ("ours", f"{SANSIO}-x2"), ("channels", SANSIO),
+            ("bare", "websockets")]),
 ]
 PLAN_QUICK = [(200, [("ours", "daphne"), ("ours", SANSIO), ("channels", SANSIO),
                      ("bare", "websockets")])]
@@ -642,7 +647,8 @@ async def amain(args: argparse.Namespace) -> tuple[list[Result], ChurnResult | N
     redis = redis_sync.Redis.from_url(SERVER_ENV["REDIS_URL"])
     plan = PLAN_QUICK if args.quick else PLAN_FULL
     if args.connections:
-        plan = [(n, plan[0][1]) for n in args.connections]  # the row with every design
+        every = list(dict.fromkeys(scenario for _, row in plan for scenario in row))
+        plan = [(n, every) for n in args.connections]
     if args.only:
         plan = [(n, [s for s in scen if s[0] in args.only]) for n, scen in plan]
     if args.servers:

@@ -14,6 +14,7 @@ import time
 from typing import Any
 
 from channels.generic.websocket import AsyncWebsocketConsumer
+from redis.exceptions import RedisError
 
 from apps.realtime import protocol
 from apps.realtime.auth import SocketUser
@@ -315,7 +316,12 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
             raise ProtocolError("too_many_symbols",
                                 f"At most {protocol.MAX_SYMBOLS} symbols per connection.",
                                 frame.ref)
-        await get_hub().register(self, new)
+        try:
+            await get_hub().register(self, new)
+        except (RedisError, OSError, TimeoutError) as exc:
+            logger.warning("ws: quote hub unavailable: %s", exc)
+            raise ProtocolError("unavailable", "Live prices are unavailable right now; "
+                                "subscribe again in a few seconds.", frame.ref) from exc
         self.quote_keys.update(new)
         await self.send_frame({"type": "subscribed", "topic": "quotes", "symbols": labels,
                                "ref": frame.ref})

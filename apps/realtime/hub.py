@@ -13,6 +13,7 @@ a tick costs no timer or task per connection.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections import defaultdict
 from typing import Protocol
@@ -47,29 +48,69 @@ class QuoteHub:
         self.delivered = 0
         self._ready: dict[QuoteSink, None] = {}  # insertion-ordered set
         self._flush_handle: asyncio.TimerHandle | None = None
+        self._recovery: asyncio.Task[None] | None = None
 
     async def _ensure_started(self) -> aioredis.client.PubSub:
         if self._pubsub is None or self._reader is None or self._reader.done():
             self._redis = aioredis.Redis.from_url(settings.REDIS_URL)
             self._pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
-            # Re-subscribe everything if the reader died (e.g. Redis restarted).
-            if self.channels:
-                await self._pubsub.subscribe(*self.channels)
+            try:
+                # Re-subscribe everything if the reader died (e.g. Redis restarted).
+                if self.channels:
+                    await self._pubsub.subscribe(*self.channels)
+            except BaseException:
+                await self._drop_connection()
+                raise
             self._reader = asyncio.get_running_loop().create_task(self._read())
         return self._pubsub
 
+    async def _drop_connection(self) -> None:
+        """Forget a connection that failed, so the next registration starts a new one."""
+        await task_stop(self._reader)
+        pubsub, redis_client = self._pubsub, self._redis
+        self._reader = self._pubsub = self._redis = None
+        with contextlib.suppress(Exception):
+            if pubsub is not None:
+                await pubsub.aclose()
+            if redis_client is not None:
+                await redis_client.aclose()
+
+    def _recover_soon(self) -> None:
+        """After a failed (re)connection, sockets already registered would get no more
+        ticks until someone subscribes again: reconnect in the background instead."""
+        if self.channels and (self._recovery is None or self._recovery.done()):
+            self._recovery = asyncio.get_running_loop().create_task(self._recover())
+
+    async def _recover(self) -> None:
+        delay = 0.5
+        while self.channels:
+            await asyncio.sleep(delay)
+            async with self._lock:
+                try:
+                    await self._ensure_started()
+                    return
+                except Exception:
+                    logger.warning("quote hub: Redis unreachable; retrying in %.0f s", delay)
+            delay = min(delay * 2, 10.0)
+
     async def register(self, sink: QuoteSink, keys: list[SymbolKey]) -> None:
+        """Route `keys` to `sink`. Raises (redis errors, OSError) when Redis cannot be
+        reached; then nothing is recorded, so a later attempt subscribes again — a
+        half-done registration would leave symbols that look subscribed but never tick."""
         async with self._lock:
-            pubsub = await self._ensure_started()
-            new_channels = []
+            new_keys = [key for key in dict.fromkeys(keys) if not self.subscribers.get(key)]
+            try:
+                pubsub = await self._ensure_started()
+                if new_keys:
+                    await pubsub.subscribe(*(quote_channel(*key) for key in new_keys))
+            except BaseException:
+                await self._drop_connection()
+                self._recover_soon()
+                raise
+            for key in new_keys:
+                self.channels[quote_channel(*key)] = key
             for key in keys:
-                if not self.subscribers[key]:
-                    channel = quote_channel(*key)
-                    self.channels[channel] = key
-                    new_channels.append(channel)
                 self.subscribers[key].add(sink)
-            if new_channels:
-                await pubsub.subscribe(*new_channels)
 
     async def unregister(self, sink: QuoteSink, keys: list[SymbolKey]) -> None:
         async with self._lock:
@@ -130,6 +171,7 @@ class QuoteHub:
             sink.quotes_ready()
 
     async def close(self) -> None:
+        await task_stop(self._recovery)
         if self._flush_handle is not None:
             self._flush_handle.cancel()
             self._flush_handle = None

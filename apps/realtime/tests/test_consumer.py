@@ -318,3 +318,26 @@ class TestResources:
         layer = get_channel_layer()._get_layer()  # type: ignore[union-attr]
         assert layer.groups == {}
         assert layer.channels == {}
+
+
+class TestQuoteHubOutage:
+    async def test_redis_unreachable_gives_an_error_frame_and_a_later_subscribe_works(
+        self, cleanup: list[Any], settings: Any
+    ) -> None:
+        user = await database_sync_to_async(_user)()
+        communicator = await _signed_in(cleanup, user)
+        working_url = settings.REDIS_URL
+        settings.REDIS_URL = "redis://127.0.0.1:1/0"  # nothing listens on port 1
+        await communicator.send_json_to({"type": "subscribe", "topic": "quotes",
+                                         "symbols": ["TCS"], "ref": "r1"})
+        error = await _frame(communicator, "error")
+        assert (error["code"], error["ref"]) == ("unavailable", "r1")
+        assert hub.get_hub().subscribers == {}  # nothing half-registered
+
+        settings.REDIS_URL = working_url
+        await communicator.send_json_to({"type": "subscribe", "topic": "quotes",
+                                         "symbols": ["TCS"], "ref": "r2"})
+        await _frame(communicator, "quote.snapshot")
+        await database_sync_to_async(quotes_publish)([_quote("TCS", "3600.00")])
+        tick = await _frame(communicator, "quote.tick")
+        assert tick["quotes"][0]["last_price"] == "3600.0000"
