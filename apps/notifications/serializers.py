@@ -66,6 +66,14 @@ class PreferencesSerializer(serializers.ModelSerializer):
                   "digest_low", "digest_hour", "last_digest_at")
         read_only_fields = ("last_digest_at",)
 
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        start, end = attrs.get("quiet_start"), attrs.get("quiet_end")
+        if start is not None and start == end:  # policy would treat it as "never quiet"
+            raise serializers.ValidationError(
+                {"quiet_end": [_("Quiet hours must end at a different time than they start.")]}
+            )
+        return attrs
+
 
 # --- output -----------------------------------------------------------------------------------
 

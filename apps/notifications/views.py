@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from apps.accounts.models import User
 from apps.notifications import selectors
 from apps.notifications.models import DestinationKind, Priority
-from apps.notifications.serializers import DestinationOutputSerializer
+from apps.notifications.serializers import DestinationOutputSerializer, PreferencesSerializer
 
 PAGE = 50
 
@@ -43,6 +43,12 @@ def _strings() -> dict[str, str]:
         "low": _("Low"),
         "normal": _("Normal"),
         "high": _("High"),
+        "receives": _("Receives"),
+        "receivesFor": _("Priorities sent to {name}"),
+        "prioritiesSaved": _("“{name}” now receives: {priorities}."),
+        "prioritiesNone": _("nothing"),
+        "prefsSaved": _("Preferences saved."),
+        "prefsInvalid": _("Please correct the highlighted fields."),
     }
 
 
@@ -60,6 +66,8 @@ def centre(request: HttpRequest) -> HttpResponse:
         "notifications": notifications,
         "destinations": destinations,
         "unread": selectors.unread_count(user_id=user.pk),
+        "preferences": PreferencesSerializer(selectors.preferences_get(user=user)).data,
+        "timeZone": user.time_zone,
         "vapidKey": settings.WEBPUSH_VAPID_PUBLIC_KEY,
         "strings": _strings(),
         "urls": {
@@ -68,10 +76,12 @@ def centre(request: HttpRequest) -> HttpResponse:
             "read": reverse("api-notification-read", args=[0]).replace(zero, "/{id}/"),
             "destinations": reverse("api-destinations"),
             "destination": reverse("api-destination", args=[0]).replace(zero, "/{id}/"),
+            "preferences": reverse("api-notification-preferences"),
             "serviceWorker": f"{settings.STATIC_URL}js/notifications-sw.js",
         },
     }
     return render(request, "notifications/centre.html", {
         "data": data, "notifications": notifications, "kinds": DestinationKind.choices,
-        "priorities": Priority.choices,
+        "priorities": Priority.choices, "time_zone": user.time_zone,
+        "digest_hours": [f"{hour:02d}:00" for hour in range(24)],
     })

@@ -10,6 +10,9 @@ let URLS = {};
 let centre = null;
 let items = [];
 let destinations = [];
+let prefs = {};
+
+const PRIORITIES = ["low", "normal", "high"];
 
 function t(key, params = {}) {
   return (S[key] || key).replace(/\{(\w+)\}/g, (_, name) => params[name] ?? "");
@@ -188,9 +191,47 @@ function renderDestinations() {
         renderDestinations();
       });
     }
-    row.append(actions);
+    row.append(actions, priorityChoices(d, url));
     list.append(row);
   }
+}
+
+// Which priorities a destination receives: saved on each change, without redrawing the
+// list (keeps the focus on the checkbox). Saves of one row run one after another.
+function priorityChoices(d, url) {
+  const name = destinationName(d);
+  const status = el("span", { class: "notif-saved", role: "status" });
+  const group = el("fieldset", { class: "notif-priorities", "data-priorities": d.id }, [
+    el("legend", {}, [
+      el("span", { "aria-hidden": "true", text: t("receives") }),
+      el("span", { class: "visually-hidden", text: t("receivesFor", { name }) }),
+    ]),
+  ]);
+  let saving = Promise.resolve();
+  for (const priority of PRIORITIES) {
+    const input = el("input", { type: "checkbox", name: "priorities", value: priority });
+    input.checked = (d.priorities || []).includes(priority);
+    input.addEventListener("change", () => {
+      saving = saving.then(async () => {
+        const chosen = PRIORITIES.filter((p) => group.querySelector(`input[value="${p}"]`).checked);
+        status.classList.remove("is-error");
+        status.textContent = "";
+        try {
+          const updated = await api("PATCH", url, { priorities: chosen });
+          Object.assign(d, updated);
+          const list = updated.priorities.map((p) => t(p)).join(", ") || t("prioritiesNone");
+          status.textContent = t("prioritiesSaved", { name, priorities: list });
+        } catch (error) {
+          input.checked = (d.priorities || []).includes(priority);
+          status.classList.add("is-error");
+          status.textContent = [error.message, ...Object.values(error.fields || {}).flat()].join(" ");
+        }
+      });
+    });
+    group.append(el("label", { class: "notif-priority" }, [input, t(priority)]));
+  }
+  group.append(status);
+  return group;
 }
 
 function replaceDestination(updated) {
@@ -226,6 +267,103 @@ function wireForms() {
     } catch (error_) {
       error.textContent = [error_.message, ...Object.values(error_.fields).flat()].join(" ");
       error.hidden = false;
+    }
+  });
+}
+
+// --- delivery preferences (quiet hours, digest) ----------------------------------------------
+
+const hhmm = (value) => (value ? value.slice(0, 5) : "");
+
+function fillPrefs(form) {
+  const f = form.elements;
+  f.quiet_hours_enabled.checked = Boolean(prefs.quiet_hours_enabled);
+  f.quiet_start.value = hhmm(prefs.quiet_start);
+  f.quiet_end.value = hhmm(prefs.quiet_end);
+  f.quiet_outside_market_only.checked = Boolean(prefs.quiet_outside_market_only);
+  f.digest_low.checked = Boolean(prefs.digest_low);
+  f.digest_hour.value = String(prefs.digest_hour ?? 18);
+}
+
+function clearPrefErrors(form) {
+  for (const slot of form.querySelectorAll("[data-field-error]")) {
+    slot.textContent = "";
+    slot.hidden = true;
+  }
+  for (const input of form.querySelectorAll("[aria-invalid]")) input.removeAttribute("aria-invalid");
+  const general = form.querySelector("[data-prefs-error]");
+  general.textContent = "";
+  general.hidden = true;
+}
+
+function showPrefErrors(form, error) {
+  const general = form.querySelector("[data-prefs-error]");
+  const rest = [];
+  let first = null;
+  for (const [name, messages] of Object.entries(error.fields || {})) {
+    const slot = form.querySelector(`[data-field-error="${name}"]`);
+    if (!slot) {
+      rest.push(...messages);
+      continue;
+    }
+    slot.textContent = messages.join(" ");
+    slot.hidden = false;
+    const input = form.querySelector(`[name="${name}"]`);
+    if (input) {
+      input.setAttribute("aria-invalid", "true");
+      first = first || input;
+    }
+  }
+  general.textContent = rest.length ? rest.join(" ") : first ? t("prefsInvalid") : error.message;
+  general.hidden = false;
+  if (first) first.focus();
+}
+
+function zoneName(zone) {
+  try {
+    const parts = new Intl.DateTimeFormat(document.documentElement.lang || undefined, {
+      timeZone: zone, timeZoneName: "long",
+    }).formatToParts(new Date());
+    const name = parts.find((part) => part.type === "timeZoneName");
+    return name && name.value !== zone ? name.value : "";
+  } catch {
+    return "";
+  }
+}
+
+function wirePrefs(timeZone) {
+  const form = centre.querySelector("[data-prefs-form]");
+  if (!form) return;
+  const status = form.querySelector("[data-prefs-status]");
+  const save = form.querySelector("[data-prefs-save]");
+  const longName = timeZone ? zoneName(timeZone) : "";
+  const zoneSlot = centre.querySelector("[data-time-zone-name]");
+  if (longName && zoneSlot) zoneSlot.textContent = ` (${longName})`;
+  fillPrefs(form);
+  form.addEventListener("input", () => {
+    status.textContent = "";
+  });
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    clearPrefErrors(form);
+    status.textContent = "";
+    const f = form.elements;
+    save.disabled = true;
+    try {
+      prefs = await api("PATCH", URLS.preferences, {
+        quiet_hours_enabled: f.quiet_hours_enabled.checked,
+        quiet_start: f.quiet_start.value || null,
+        quiet_end: f.quiet_end.value || null,
+        quiet_outside_market_only: f.quiet_outside_market_only.checked,
+        digest_low: f.digest_low.checked,
+        digest_hour: Number(f.digest_hour.value),
+      });
+      fillPrefs(form);
+      status.textContent = t("prefsSaved");
+    } catch (error) {
+      showPrefErrors(form, error);
+    } finally {
+      save.disabled = false;
     }
   });
 }
@@ -280,9 +418,11 @@ function initCentre() {
   URLS = data.urls || {};
   items = data.notifications || [];
   destinations = data.destinations || [];
+  prefs = data.preferences || {};
   renderList();
   renderDestinations();
   wireForms();
+  wirePrefs(data.timeZone);
   wirePush(data.vapidKey);
 }
 

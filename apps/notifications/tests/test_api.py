@@ -220,6 +220,19 @@ def test_preferences_round_trip_and_validate(auth_client: APIClient) -> None:
     assert "digest_hour" in response.json()["error"]["fields"]
 
 
+def test_preferences_refuse_quiet_hours_that_end_when_they_start(
+    auth_client: APIClient
+) -> None:
+    url = reverse("api-notification-preferences")
+    response = auth_client.patch(url, {"quiet_hours_enabled": True, "quiet_start": "22:00",
+                                       "quiet_end": "22:00"}, format="json")
+    assert response.status_code == 400
+    assert list(response.json()["error"]["fields"]) == ["quiet_end"]
+    assert auth_client.get(url).json()["quiet_hours_enabled"] is False
+    response = auth_client.patch(url, {"quiet_start": None, "quiet_end": None}, format="json")
+    assert response.status_code == 200
+
+
 def test_the_openapi_schema_documents_the_endpoints(auth_client: APIClient) -> None:
     schema = auth_client.get(reverse("api-schema"), {"format": "json"}).json()
     for path in ("/api/v1/notifications/",
@@ -236,5 +249,7 @@ def test_the_centre_page_renders_with_the_badge(client: Any, user: Any) -> None:
     html = response.content.decode()
     assert "data-notif-centre" in html
     assert "RELIANCE crossed 2500" in html
+    assert "data-prefs-form" in html
+    assert "Asia/Kolkata" in html
     assert re.search(r"data-notif-count>1<", html)
     assert Notification.objects.filter(user=user).count() == 1
