@@ -53,7 +53,7 @@ run: services-up
 	@echo "  E-mail and SMS are printed below (no SendGrid/Twilio keys set). Ctrl-C stops everything."
 	@echo ""
 	trap '$(BIN)/python scripts/devstack.py down' EXIT; \
-	$(BIN)/honcho start web ws worker beat
+	$(BIN)/honcho start web ws worker beat alerts
 
 lint: install
 	$(BIN)/ruff check .
@@ -73,6 +73,7 @@ bench: services-up
 	$(BIN)/python -m bench.market
 	$(BIN)/python -m bench.ingest
 	$(BIN)/python -m bench.fanout
+	$(BIN)/python -m bench.alerts
 
 messages: install
 	$(BIN)/python manage.py makemessages -l en -l hi --ignore=.venv --ignore=.local --ignore=node_modules

@@ -8,4 +8,5 @@ urlpatterns = [
     path("", include("apps.watchlists.api_urls")),
     path("", include("apps.charts.api_urls")),
     path("", include("apps.notifications.api_urls")),
+    path("", include("apps.alerts.api_urls")),
 ]

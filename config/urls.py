@@ -24,6 +24,7 @@ urlpatterns = [
     path("markets/", include("apps.market.urls")),
     path("dashboard/", include("apps.watchlists.urls")),
     path("notifications/", include("apps.notifications.urls")),
+    path("alerts/", include("apps.alerts.urls")),
     path("", include("apps.accounts.urls")),
     path("", core_views.landing, name="landing"),
 ]

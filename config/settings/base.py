@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "apps.watchlists",
     "apps.charts",
     "apps.notifications",
+    "apps.alerts",
 ]
 
 MIDDLEWARE = [
@@ -209,6 +210,8 @@ SPECTACULAR_SETTINGS = {
         "DeliveryStatusEnum": "apps.notifications.models.DeliveryStatus",
         "AttemptStatusEnum": "apps.notifications.models.AttemptStatus",
         "NotificationPriorityEnum": "apps.notifications.models.Priority",
+        "TimeframeEnum": "apps.market.models.Timeframe",
+        "NotificationChannelEnum": "apps.alerts.serializers.CHANNEL_CHOICES",
     },
 }
 
@@ -255,6 +258,15 @@ SENDGRID_WEBHOOK_PUBLIC_KEY = env_str("SENDGRID_WEBHOOK_PUBLIC_KEY", "")
 WEBPUSH_VAPID_PUBLIC_KEY = env_str("WEBPUSH_VAPID_PUBLIC_KEY", "")
 WEBPUSH_VAPID_PRIVATE_KEY = env_str("WEBPUSH_VAPID_PRIVATE_KEY", "")
 WEBPUSH_VAPID_SUBJECT = env_str("WEBPUSH_VAPID_SUBJECT", "mailto:admin@stocksense.local")
+
+# --- Alerts (docs/alerts.md) ---
+# Active rules per user; an AlertQuota row overrides it per user (or plan).
+ALERTS_MAX_ACTIVE_PER_USER = env_int("ALERTS_MAX_ACTIVE_PER_USER", 200)
+ALERTS_STREAM = env_str("ALERTS_STREAM", "stocksense:alerts:ticks")
+ALERTS_STREAM_MAXLEN = env_int("ALERTS_STREAM_MAXLEN", 10_000)  # batches kept
+ALERTS_CHANNEL = env_str("ALERTS_CHANNEL", "stocksense:alerts:rules")
+ALERTS_ENGINE_SHARDS = env_int("ALERTS_ENGINE_SHARDS", 1)
+ALERTS_ENGINE_SHARD = env_int("ALERTS_ENGINE_SHARD", 0)
 
 # --- Market data (filled by the market data issue) ---
 MARKET_DATA_PROVIDER = env_str("MARKET_DATA_PROVIDER", "simulated")

@@ -23,6 +23,8 @@ _channel_config["hosts"] = [{**_channel_config["hosts"][0], "address": REDIS_URL
 # Pub/sub ignores the database number: tests need their own channel names.
 _channel_config["prefix"] = f"stocksense-test-{env_int('TEST_REDIS_DB', 15)}:asgi"
 REALTIME_CHANNEL_PREFIX = f"stocksense-test-{env_int('TEST_REDIS_DB', 15)}:rt"
+ALERTS_CHANNEL = f"stocksense-test-{env_int('TEST_REDIS_DB', 15)}:alerts:rules"
+ALERTS_STREAM = f"stocksense-test-{env_int('TEST_REDIS_DB', 15)}:alerts:ticks"
 CELERY_BROKER_URL = REDIS_URL
 CELERY_RESULT_BACKEND = REDIS_URL
 
