@@ -2,6 +2,7 @@
 // and multi-condition rules, pause/resume/delete, history per rule. Firings arrive live as
 // `alert.fired` frames (docs/websocket.md) over the shared WebSocket client.
 
+import { apiRequest, el } from "./api.js";
 import * as realtime from "./realtime.js";
 
 const PARAMS = {
@@ -25,37 +26,8 @@ function t(key, params = {}) {
   return (S[key] || key).replace(/\{(\w+)\}/g, (_, name) => params[name] ?? "");
 }
 
-function csrfToken() {
-  const match = document.cookie.match(/(?:^|; )csrftoken=([^;]+)/);
-  return match ? decodeURIComponent(match[1]) : "";
-}
-
-async function api(method, url, body) {
-  const response = await fetch(url, {
-    method,
-    credentials: "same-origin",
-    headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken(), Accept: "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  if (response.status === 204) return null;
-  const data = await response.json().catch(() => null);
-  if (!response.ok) {
-    const error = new Error((data && data.error && data.error.message) || t("genericError"));
-    error.fields = (data && data.error && data.error.fields) || {};
-    throw error;
-  }
-  return data;
-}
-
-function el(tag, attrs = {}, children = []) {
-  const node = document.createElement(tag);
-  for (const [key, value] of Object.entries(attrs)) {
-    if (key === "text") node.textContent = value;
-    else if (key === "class") node.className = value;
-    else if (value !== undefined && value !== null && value !== false) node.setAttribute(key, value);
-  }
-  for (const child of children) if (child) node.append(child);
-  return node;
+function api(method, url, body) {
+  return apiRequest(method, url, body, { generic: t("genericError") });
 }
 
 const ruleUrl = (id, suffix = "") => URLS.alert.replace("{id}", id) + suffix;

@@ -8,6 +8,7 @@
 // gap or reconnect the lists, invitations and quotes are fetched again over REST. Texts come
 // from the page (translated there); number formats are the Markets page's (markets.js).
 
+import { apiRequest, el } from "./api.js";
 import * as realtime from "./realtime.js";
 import { ARROWS, CHANGE, PERCENT, PRICE, VOLUME, direction } from "./format.js";
 import { flash } from "./markets.js";
@@ -41,20 +42,6 @@ function t(key, values = {}) {
   return text;
 }
 
-function el(tag, attrs = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [name, value] of Object.entries(attrs)) {
-    if (value === null || value === undefined || value === false) continue;
-    if (name === "class") node.className = value;
-    else if (name === "text") node.textContent = value;
-    else if (name.startsWith("on")) node.addEventListener(name.slice(2), value);
-    else if (name === "dataset") Object.assign(node.dataset, value);
-    else node.setAttribute(name, value === true ? "" : value);
-  }
-  for (const child of children) if (child !== null && child !== undefined) node.append(child);
-  return node;
-}
-
 function keyOf(item) {
   return `${item.exchange}:${item.symbol}`;
 }
@@ -86,48 +73,9 @@ function announce(text) {
   if (region) region.textContent = text;
 }
 
-function csrfToken() {
-  const match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
-  return match ? decodeURIComponent(match[1]) : "";
-}
-
-class ApiError extends Error {
-  constructor(message, fields = {}) {
-    super(message);
-    this.fields = fields;
-  }
-}
-
 /** Same-origin JSON call; throws ApiError with the API's message (and field errors). */
-async function api(method, url, body) {
-  const options = {
-    method,
-    credentials: "same-origin",
-    headers: { Accept: "application/json" },
-  };
-  if (method !== "GET") options.headers["X-CSRFToken"] = csrfToken();
-  if (body !== undefined) {
-    options.headers["Content-Type"] = "application/json";
-    options.body = JSON.stringify(body);
-  }
-  let response;
-  try {
-    response = await fetch(url, options);
-  } catch {
-    throw new ApiError(t("networkError"));
-  }
-  if (response.status === 204) return null;
-  let data = null;
-  try {
-    data = await response.json();
-  } catch {
-    data = null;
-  }
-  if (!response.ok) {
-    const error = (data && data.error) || {};
-    throw new ApiError(error.message || t("genericError"), error.fields || {});
-  }
-  return data;
+function api(method, url, body) {
+  return apiRequest(method, url, body, { network: t("networkError"), generic: t("genericError") });
 }
 
 function showError(target, error) {
