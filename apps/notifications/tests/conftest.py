@@ -1,18 +1,16 @@
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any, TypeVar
 
 import pytest
-from asgiref.sync import async_to_sync, sync_to_async
-from channels.layers import get_channel_layer
 from django.utils import timezone
 from rest_framework.test import APIClient
 
 from apps.notifications.models import Destination
 from apps.notifications.transports import TRANSPORTS
 from config.celery import app as celery_app
+from tests.events import published  # noqa: F401 - re-exported for the tests
 
 T = TypeVar("T")
 
@@ -53,30 +51,3 @@ def client_for(user: Any) -> APIClient:
     client = APIClient()
     client.force_authenticate(user)
     return client
-
-
-def published(groups: list[str], action: Callable[[], T]) -> tuple[T, dict[str, list[Any]]]:
-    """Run `action` with a real channel in each group on the real (Redis) layer; return
-    its result and the events each group received."""
-    layer = get_channel_layer()
-    assert layer is not None
-
-    async def run() -> tuple[T, dict[str, list[Any]]]:
-        channels = {}
-        for group in groups:
-            channels[group] = await layer.new_channel()
-            await layer.group_add(group, channels[group])
-        result = await sync_to_async(action)()
-        received: dict[str, list[Any]] = {}
-        for group, channel in channels.items():
-            received[group] = []
-            while True:
-                try:
-                    message = await asyncio.wait_for(layer.receive(channel), 0.3)
-                except TimeoutError:
-                    break
-                received[group].append(message["event"])
-            await layer.group_discard(group, channel)
-        return result, received
-
-    return async_to_sync(run)()

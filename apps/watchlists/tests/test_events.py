@@ -13,8 +13,9 @@ from django.db import transaction
 from apps.realtime.events import user_group, watchlist_group
 from apps.watchlists import selectors, services
 from apps.watchlists.models import Watchlist
+from tests.events import published
 
-from .conftest import client_for, published
+from .conftest import client_for
 
 pytestmark = pytest.mark.django_db
 
