@@ -6,11 +6,13 @@ Delivery work itself is in `delivery.py`; codes in `verification.py`; digests in
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -27,7 +29,7 @@ from apps.notifications.models import (
 )
 from apps.notifications.policy import delivery_plan
 from apps.notifications.transports import TRANSPORTS
-from apps.realtime.events import publish, user_group
+from apps.realtime.events import publish, publish_many, user_group
 
 MAX_DESTINATIONS = 20
 
@@ -81,29 +83,17 @@ def destination_ensure_in_app(*, user: User) -> Destination:
     return found
 
 
-def _publish_new(notification: Notification) -> None:
-    publish(user_group(notification.user_id), {
+def _new_event(notification: Notification, unread: int) -> tuple[str, dict[str, Any]]:
+    return user_group(notification.user_id), {
         "type": "notification.new",
         "notification": selectors.notification_data(notification),
-        "unread_count": selectors.unread_count(user_id=notification.user_id),
-    })
+        "unread_count": unread,
+    }
 
 
-def _plan_deliveries(
-    *, notification: Notification, destinations: Iterable[Destination], prefs: Preferences,
-    now: datetime,
-) -> list[Delivery]:
-    rows = []
-    for destination in destinations:
-        status, due = delivery_plan(
-            kind=destination.kind, priority=notification.priority, prefs=prefs,
-            time_zone=notification.user.time_zone, at=now,
-        )
-        rows.append(Delivery(
-            notification=notification, destination=destination, status=status,
-            next_attempt_at=due, created=now,
-        ))
-    return Delivery.objects.bulk_create(rows)
+def _publish_new(notification: Notification) -> None:
+    unread = selectors.unread_count(user_id=notification.user_id)
+    publish_many([_new_event(notification, unread)])
 
 
 def _due_ids(deliveries: Iterable[Delivery], now: datetime) -> list[int]:
@@ -113,7 +103,127 @@ def _due_ids(deliveries: Iterable[Delivery], now: datetime) -> list[int]:
     ]
 
 
+@dataclass
+class NotificationRequest:
+    """The arguments of one `notification_send`, for `notifications_send_many`."""
+
+    user: User
+    message: str
+    title: str | None = None
+    channels: Iterable[str] | None = None
+    priority: str = Priority.NORMAL
+    data: dict[str, Any] | None = None
+    source: str = "system"
+
+
+def _destinations_by_user(
+    user_ids: set[int], kinds: set[str], in_app_for: set[int], now: datetime,
+) -> dict[int, list[Destination]]:
+    """Every destination of these users whose kind was asked for (one query), creating the
+    in-app centre of the users in `in_app_for` that lack one (one more query, rarely)."""
+    by_user: dict[int, list[Destination]] = {uid: [] for uid in user_ids}
+    if not kinds:
+        return by_user
+    for destination in Destination.objects.filter(user_id__in=user_ids, kind__in=kinds):
+        by_user[destination.user_id].append(destination)
+    missing = [
+        uid for uid in sorted(in_app_for)
+        if not any(d.kind == DestinationKind.IN_APP for d in by_user[uid])
+    ]
+    if missing:
+        created = Destination.objects.bulk_create([
+            Destination(user_id=uid, kind=DestinationKind.IN_APP, label=_("Notification centre"),
+                        verified_at=now)
+            for uid in missing
+        ])
+        for destination in created:
+            by_user[destination.user_id].append(destination)
+    return by_user
+
+
+def _preferences_by_user(user_ids: set[int]) -> dict[int, Preferences]:
+    """`selectors.preferences_get` for many users: one query, one more to create missing rows."""
+    found = {p.user_id: p for p in Preferences.objects.filter(user_id__in=user_ids)}
+    missing = [Preferences(user_id=uid) for uid in sorted(user_ids - found.keys())]
+    if missing:
+        Preferences.objects.bulk_create(missing, ignore_conflicts=True)
+        found.update({p.user_id: p for p in missing})
+    return found
+
+
+def _matches(destination: Destination, kinds: set[str], priority: str) -> bool:
+    return (
+        destination.kind in kinds and not destination.disabled
+        and destination.verified_at is not None and priority in destination.priorities
+    )
+
+
 @transaction.atomic
+def notifications_send_many(items: list[NotificationRequest]) -> list[Notification]:
+    """`notification_send` for many notifications (users may differ) with a constant number
+    of queries: one for the destinations of all users, one for their preferences, one insert
+    of the notifications, one of the deliveries, one unread count (plus one insert each for
+    missing in-app centres and preferences). Returns the notifications in the order of
+    `items`; after commit the due deliveries are queued and each notification's
+    `notification.new` is published (in `items` order)."""
+    if not items:
+        return []
+    kinds_of: list[set[str]] = []
+    for item in items:
+        if item.priority not in Priority.values:
+            raise ValidationError({"priority": [_("Unknown priority: %s") % item.priority]})
+        kinds_of.append(channel_kinds(item.channels))
+    now = timezone.now()
+    user_ids = {item.user.pk for item in items}
+    in_app_for = {
+        item.user.pk for item, kinds in zip(items, kinds_of, strict=True)
+        if DestinationKind.IN_APP in kinds
+    }
+    destinations = _destinations_by_user(user_ids, set().union(*kinds_of), in_app_for, now)
+    notifications = Notification.objects.bulk_create([
+        Notification(
+            user=item.user,
+            title=(item.title or item.message.split("\n", 1)[0])[:200],
+            body=item.message,
+            priority=item.priority,
+            source=item.source[:32],
+            data=item.data or {},
+            created=now,
+        )
+        for item in items
+    ])
+    prefs = _preferences_by_user(user_ids)
+    rows: list[Delivery] = []
+    for item, kinds, notification in zip(items, kinds_of, notifications, strict=True):
+        for destination in destinations[item.user.pk]:
+            if not _matches(destination, kinds, item.priority):
+                continue
+            status, due = delivery_plan(
+                kind=destination.kind, priority=notification.priority,
+                prefs=prefs[item.user.pk], time_zone=item.user.time_zone, at=now,
+            )
+            rows.append(Delivery(
+                notification=notification, destination=destination, status=status,
+                next_attempt_at=due, created=now,
+            ))
+    deliveries = Delivery.objects.bulk_create(rows)
+    # Queued first among the after-commit hooks: the deliveries do not wait for the pushes.
+    enqueue(_due_ids(deliveries, now))
+    # Each `notification.new` carries the unread count as it was once that notification
+    # was written: the count after the batch minus the user's later ones in the batch.
+    unread = dict(
+        Notification.objects.filter(user_id__in=user_ids, read_at__isnull=True)
+        .values("user_id").annotate(n=Count("id")).values_list("user_id", "n")
+    )
+    counts: list[int] = []
+    for notification in reversed(notifications):
+        counts.append(unread.get(notification.user_id, 0))
+        unread[notification.user_id] = counts[-1] - 1
+    publish_many([_new_event(notification, count)
+                  for notification, count in zip(notifications, reversed(counts), strict=True)])
+    return notifications
+
+
 def notification_send(
     *,
     user: User,
@@ -130,32 +240,12 @@ def notification_send(
     Matching: the destination's kind is among `channels` (None = all), it is enabled,
     verified, and takes this priority. Low priority is held for the daily digest and
     quiet hours postpone the rest (`policy.delivery_plan`); in-app is always immediate.
+    One implementation: this is `notifications_send_many` with one item.
     """
-    if priority not in Priority.values:
-        raise ValidationError({"priority": [_("Unknown priority: %s") % priority]})
-    kinds = channel_kinds(channels)
-    now = timezone.now()
-    if DestinationKind.IN_APP in kinds:
-        destination_ensure_in_app(user=user)
-    notification = Notification.objects.create(
-        user=user,
-        title=(title or message.split("\n", 1)[0])[:200],
-        body=message,
-        priority=priority,
-        source=source[:32],
-        data=data or {},
-        created=now,
-    )
-    destinations = Destination.objects.filter(
-        user=user, kind__in=kinds, disabled=False, verified_at__isnull=False,
-        priorities__contains=[priority],
-    )
-    deliveries = _plan_deliveries(
-        notification=notification, destinations=destinations,
-        prefs=selectors.preferences_get(user=user), now=now,
-    )
-    _publish_new(notification)
-    enqueue(_due_ids(deliveries, now))
+    [notification] = notifications_send_many([NotificationRequest(
+        user=user, message=message, title=title, channels=channels, priority=priority,
+        data=data, source=source,
+    )])
     return notification
 
 

@@ -1,26 +1,30 @@
-"""A firing becomes an AlertEvent, a Notification and its deliveries in ONE transaction.
+"""A tick batch's firings become AlertEvents, Notifications and deliveries in ONE transaction,
+written in bulk with a constant number of queries (`firings_record`).
 
 The unique (rule, instrument, crossing_key) constraint is what makes a firing exactly-once:
 two engines, a repeated batch or a replay after a crash all compute the same key for the
-same crossing, and only the first insert wins. The rule row is locked so the once-mode
-switch to `fired` and the cooldown check see every other engine's firing.
+same crossing, and only the first insert wins (`INSERT … ON CONFLICT DO NOTHING RETURNING`).
+The rule rows are locked so the once-mode switch to `fired` and the cooldown check see every
+other engine's firing.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import connection, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from apps.alerts.engine.index import Firing
 from apps.alerts.engine.loader import Instruments
 from apps.alerts.models import AlertEvent, AlertRule, RuleStatus, TriggerMode
-from apps.notifications.services import notification_send
-from apps.realtime.events import publish, user_group
+from apps.notifications.services import NotificationRequest, notifications_send_many
+from apps.realtime.events import publish_many, user_group
 
 logger = logging.getLogger(__name__)
 
@@ -50,59 +54,143 @@ def message_render(rule: AlertRule, symbol: str, values: dict[str, Any], at: dat
 
 
 def firing_record(firing: Firing, instruments: Instruments) -> AlertEvent | None:
-    """Record one firing; None when it was already recorded or the rule is no longer active."""
-    instrument_id = instruments.id_of(firing.symbol)
-    if instrument_id is None:
-        return None
-    at = datetime.fromtimestamp(firing.at_us / 1_000_000, tz=UTC)
-    with transaction.atomic():
-        rule = (
-            AlertRule.objects.select_for_update(of=("self",)).select_related("user")
-            .filter(pk=firing.rule_id, status=RuleStatus.ACTIVE).first()
-        )
-        if rule is None:
-            return None
+    """Record one firing; None when it was already recorded or the rule is no longer active.
+    The same code as a batch (`firings_record`), one firing at a time: the engine's fallback."""
+    events = firings_record([firing], instruments)
+    return events[0] if events else None
+
+
+def _events_insert(rows: list[tuple[int, int, dict[str, Any], datetime, str]],
+                   now: datetime) -> dict[tuple[int, int, str], int]:
+    """INSERT … ON CONFLICT DO NOTHING RETURNING: the unique (rule, instrument, crossing_key)
+    constraint decides which rows are new; returns their ids by that key."""
+    if not rows:
+        return {}
+    table = connection.ops.quote_name(AlertEvent._meta.db_table)
+    values = ", ".join(["(%s, %s, %s::jsonb, %s, %s, %s)"] * len(rows))
+    params: list[Any] = []
+    for rule_id, instrument_id, data, at, key in rows:
+        params += [rule_id, instrument_id, json.dumps(data), at, now, key]
+    columns = ", ".join(connection.ops.quote_name(c) for c in (
+        "rule_id", "instrument_id", "values", "fired_at", "recorded_at", "crossing_key"))
+    sql = (
+        # Only names from the model and placeholders are formatted in; values are params.
+        f"INSERT INTO {table} ({columns}) VALUES {values} "  # noqa: S608
+        "ON CONFLICT ON CONSTRAINT alerts_event_crossing_uniq DO NOTHING "
+        "RETURNING id, rule_id, instrument_id, crossing_key"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return {(r, i, k): pk for pk, r, i, k in cursor.fetchall()}
+
+
+@transaction.atomic
+def firings_record(firings: list[Firing], instruments: Instruments) -> list[AlertEvent]:
+    """Record a batch of firings with a constant number of queries; returns the new events.
+
+    Lock every fired rule (one `SELECT … FOR UPDATE`, in id order) → drop inactive rules,
+    mark expired ones → cooldown of every-time rules against stored events (one query) and
+    within the batch → insert the events (one `INSERT … ON CONFLICT DO NOTHING RETURNING`)
+    → rules' `last_fired_at` / once → `fired` (one bulk update) → notifications and
+    deliveries (`notifications_send_many`) → events linked to them (one bulk update) →
+    `alert.fired` per event after commit.
+    """
+    wanted: list[tuple[Firing, int, datetime]] = []
+    for firing in firings:
+        instrument_id = instruments.id_of(firing.symbol)
+        if instrument_id is not None:
+            at = datetime.fromtimestamp(firing.at_us / 1_000_000, tz=UTC)
+            wanted.append((firing, instrument_id, at))
+    if not wanted:
+        return []
+    rules = {
+        rule.pk: rule for rule in
+        AlertRule.objects.select_for_update(of=("self",)).select_related("user")
+        .filter(pk__in={f.rule_id for f, _i, _a in wanted}, status=RuleStatus.ACTIVE)
+        .order_by("pk")
+    }
+    # Stored events inside any cooldown window of this batch: (rule, instrument) -> times.
+    recent: dict[tuple[int, int], list[datetime]] = {}
+    cooled = [(rules[f.rule_id], at) for f, _i, at in wanted
+              if f.rule_id in rules and rules[f.rule_id].trigger_mode == TriggerMode.EVERY_TIME
+              and rules[f.rule_id].cooldown_seconds]
+    if cooled:
+        since = min(at - timedelta(seconds=r.cooldown_seconds) for r, at in cooled)
+        for rule_id, instrument_id, fired_at in AlertEvent.objects.filter(
+            rule_id__in={r.pk for r, _a in cooled}, fired_at__gt=since,
+            fired_at__lte=max(at for _r, at in cooled),
+        ).values_list("rule_id", "instrument_id", "fired_at"):
+            recent.setdefault((rule_id, instrument_id), []).append(fired_at)
+
+    changed: dict[int, AlertRule] = {}
+    accepted: list[tuple[Firing, int, datetime, AlertRule]] = []
+    keys: set[tuple[int, int, str]] = set()
+    for firing, instrument_id, at in wanted:
+        rule = rules.get(firing.rule_id)
+        if rule is None or rule.status != RuleStatus.ACTIVE:
+            continue
         if rule.expires_at is not None and rule.expires_at <= at:
             rule.status = RuleStatus.EXPIRED
-            rule.save(update_fields=["status"])
-            return None
-        if rule.trigger_mode == TriggerMode.EVERY_TIME and rule.cooldown_seconds and (
-            AlertEvent.objects.filter(
-                rule=rule, instrument_id=instrument_id,
-                fired_at__gt=at - timedelta(seconds=rule.cooldown_seconds), fired_at__lte=at,
-            ).exists()
-        ):
-            return None
-        try:
-            with transaction.atomic():
-                event = AlertEvent.objects.create(
-                    rule=rule, instrument_id=instrument_id, values=firing.values, fired_at=at,
-                    crossing_key=firing.crossing_key,
-                )
-        except IntegrityError:
-            return None  # this crossing is already recorded
-        fields = ["last_fired_at"]
-        rule.last_fired_at = at
+            changed[rule.pk] = rule
+            continue
+        key = (rule.pk, instrument_id, firing.crossing_key)
+        if key in keys:
+            continue  # the same crossing twice in the batch
+        if rule.trigger_mode == TriggerMode.EVERY_TIME and rule.cooldown_seconds:
+            start = at - timedelta(seconds=rule.cooldown_seconds)
+            times = recent.setdefault((rule.pk, instrument_id), [])
+            if any(start < t <= at for t in times):
+                continue
+            times.append(at)  # a later firing of this batch sees this one
+        keys.add(key)
+        accepted.append((firing, instrument_id, at, rule))
         if rule.trigger_mode == TriggerMode.ONCE:
-            rule.status = RuleStatus.FIRED
-            fields.append("status")
-        rule.save(update_fields=fields)
-        symbol = firing.symbol
-        message = message_render(rule, symbol, firing.values, at)
-        data = {"rule_id": rule.pk, "event_id": event.pk, "symbol": symbol,
-                "values": firing.values, "fired_at": at.isoformat()}
-        notification = notification_send(
+            rule.status = RuleStatus.FIRED  # a later firing of this batch is dropped
+
+    now = timezone.now()
+    inserted = _events_insert(
+        [(r.pk, i, f.values, at, f.crossing_key) for f, i, at, r in accepted], now)
+    events: list[tuple[AlertEvent, Firing, AlertRule]] = []
+    for firing, instrument_id, at, rule in accepted:
+        pk = inserted.get((rule.pk, instrument_id, firing.crossing_key))
+        if pk is None:
+            # Already recorded (another engine, a repeated batch): this firing changes nothing.
+            if rule.trigger_mode == TriggerMode.ONCE and rule.pk not in changed:
+                rule.status = RuleStatus.ACTIVE
+            continue
+        events.append((AlertEvent(
+            pk=pk, rule=rule, instrument_id=instrument_id, values=firing.values, fired_at=at,
+            recorded_at=now, crossing_key=firing.crossing_key,
+        ), firing, rule))
+        rule.last_fired_at = at
+        changed[rule.pk] = rule
+    if changed:
+        AlertRule.objects.bulk_update(list(changed.values()), ["status", "last_fired_at"])
+    if not events:
+        return []
+
+    messages = [message_render(rule, f.symbol, f.values, e.fired_at) for e, f, rule in events]
+    notifications = notifications_send_many([
+        NotificationRequest(
             user=rule.user, message=message, title=rule.name,
-            channels=rule.channels or ["websocket"],
-            priority=rule.priority, data=data, source="alert",
+            channels=rule.channels or ["websocket"], priority=rule.priority,
+            data={"rule_id": rule.pk, "event_id": event.pk, "symbol": firing.symbol,
+                  "values": firing.values, "fired_at": event.fired_at.isoformat()},
+            source="alert",
         )
+        for (event, firing, rule), message in zip(events, messages, strict=True)
+    ])
+    for (event, _f, _r), notification in zip(events, notifications, strict=True):
         event.notification = notification
-        event.save(update_fields=["notification"])
-        publish(user_group(rule.user_id), {
+    AlertEvent.objects.bulk_update([e for e, _f, _r in events], ["notification"])
+    publish_many([
+        (user_group(rule.user_id), {
             "type": "alert.fired",
             "alert": {"id": rule.pk, "name": rule.name, "status": rule.status},
-            "event": {"id": event.pk, "symbol": symbol, "values": firing.values,
-                      "fired_at": at.isoformat(), "message": message,
-                      "notification_id": notification.pk},
+            "event": {"id": event.pk, "symbol": firing.symbol, "values": firing.values,
+                      "fired_at": event.fired_at.isoformat(), "message": message,
+                      "notification_id": event.notification_id},
         })
-    return event
+        for (event, firing, rule), message in zip(events, messages, strict=True)
+    ])
+    return [e for e, _f, _r in events]

@@ -24,8 +24,8 @@ from django.db import close_old_connections, connection, transaction
 from django.utils import timezone
 
 from apps.alerts.engine import loader
-from apps.alerts.engine.firing import firing_record
-from apps.alerts.engine.index import AlertIndex
+from apps.alerts.engine.firing import firing_record, firings_record
+from apps.alerts.engine.index import AlertIndex, Firing
 from apps.alerts.engine.stream import batch_decode, channel_name, redis_client, stream_name
 from apps.alerts.models import AlertRule, RuleStatus
 from apps.market.feed import feed_status
@@ -150,23 +150,36 @@ class AlertEngine:
         for symbol, at, price, prev_close, volume in rows:
             process(symbol, int(at), float(Decimal(price)), float(Decimal(prev_close)),
                     float(volume))
-        written = 0
-        # One transaction per batch, a savepoint per firing: one commit (one WAL flush)
-        # instead of one per firing, and a firing that fails rolls back alone. Deliveries
-        # and `alert.fired` still go out only after the commit (on_commit hooks).
-        with transaction.atomic():
-            for firing in self.index.drain():
-                try:
-                    with transaction.atomic():
-                        if firing_record(firing, self.instruments) is not None:
-                            written += 1
-                except Exception:
-                    logger.exception("alert engine: recording a firing of rule %s failed",
-                                     firing.rule_id)
+        firings = self.index.drain()
+        written = self._record(firings) if firings else 0
         for rule_id in self.index.expired:
             AlertRule.objects.filter(pk=rule_id, status=RuleStatus.ACTIVE).update(
                 status=RuleStatus.EXPIRED)
         self.index.expired.clear()
+        return written
+
+    def _record(self, firings: list[Firing]) -> int:
+        # One transaction per batch and one bulk write of all its firings (a constant number
+        # of queries, `firings_record`). Deliveries and `alert.fired` go out only after the
+        # commit (on_commit hooks). If the bulk write fails, its savepoint rolls back (with
+        # its hooks) and the firings are recorded one by one, each in its own savepoint, so
+        # one bad firing does not lose the others.
+        written = 0
+        with transaction.atomic():
+            try:
+                with transaction.atomic():  # the batch's savepoint
+                    written = len(firings_record(firings, self.instruments))
+            except Exception:
+                logger.exception("alert engine: batch write of %d firings failed; "
+                                 "recording them one by one", len(firings))
+                for firing in firings:
+                    try:
+                        with transaction.atomic():
+                            if firing_record(firing, self.instruments) is not None:
+                                written += 1
+                    except Exception:
+                        logger.exception("alert engine: recording a firing of rule %s failed",
+                                         firing.rule_id)
         return written
 
     def run_once(self) -> int:

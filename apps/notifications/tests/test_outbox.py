@@ -36,7 +36,7 @@ def test_seed_call_writes_notification_and_deliveries_and_publishes_after_commit
             n = notification_send(user=user, message="RELIANCE crossed 2500",
                                   channels=["websocket", "email", "sms"], priority="high")
         for callback in callbacks:
-            if getattr(callback, "__qualname__", "").startswith("publish."):
+            if getattr(callback, "__qualname__", "").startswith("publish_many."):
                 callback()  # only the publish; deliveries are checked below
         return n
 
@@ -236,3 +236,50 @@ def test_low_priority_goes_out_at_once_when_the_digest_is_off(user: Any) -> None
     _prefs(user, digest_low=False)
     notification = notification_send(user=user, message="x", priority="low")
     assert notification.deliveries.get(destination__kind="slack").status == "pending"
+
+
+@pytest.mark.django_db
+def test_send_many_matches_each_users_destinations_with_a_constant_number_of_queries(
+    user: Any, other_user: Any,
+    django_assert_max_num_queries: Any, django_capture_on_commit_callbacks: Any,
+) -> None:
+    from apps.notifications import services
+
+    make_destination(user, "email", {"address": user.email})
+    make_destination(other_user, "sms", {"phone": "+919876543210"}, priorities=["high"])
+    notification_send(user=user, message="earlier", channels=["in_app"])  # 1 unread already
+    items = [
+        services.NotificationRequest(user=user, message="a", channels=["websocket", "email"]),
+        services.NotificationRequest(user=other_user, message="b", channels=["sms", "in_app"]),
+        services.NotificationRequest(user=user, message="c", priority="low"),
+        services.NotificationRequest(user=other_user, message="d", channels=["sms"],
+                                     priority="high"),
+    ]
+
+    def send() -> tuple[list[Notification], list[Any]]:
+        with django_capture_on_commit_callbacks() as callbacks, \
+                django_assert_max_num_queries(10):
+            notifications = services.notifications_send_many(items)
+        for callback in callbacks:
+            if getattr(callback, "__qualname__", "").startswith("publish_many."):
+                callback()  # the pushes, on the real channel layer; deliveries checked below
+        return notifications, callbacks
+
+    mine, theirs = user_group(user.pk), user_group(other_user.pk)
+    (notifications, callbacks), events = published([mine, theirs], send)
+    assert [n.body for n in notifications] == ["a", "b", "c", "d"]
+    kinds = [sorted(n.deliveries.values_list("destination__kind", "status")) for n in notifications]
+    assert kinds == [
+        [("email", "pending"), ("in_app", "pending")],
+        [("in_app", "pending")],  # the SMS destination takes high priority only
+        [("email", "held"), ("in_app", "pending")],  # low: held for the digest
+        [("sms", "pending")],
+    ]
+    # Each push carries the unread count as it was once that notification was written.
+    def pushed(group: str) -> list[tuple[str, int]]:
+        return [(e["notification"]["body"], e["unread_count"]) for e in events[group]]
+
+    assert pushed(mine) == [("a", 2), ("c", 3)]
+    assert pushed(theirs) == [("b", 1), ("d", 2)]
+    # one enqueue for all due deliveries, one push of every notification.new
+    assert len(callbacks) == 2
