@@ -73,16 +73,6 @@ def enqueue(delivery_ids: list[int], *, countdown: float | None = None) -> None:
     transaction.on_commit(send)
 
 
-def destination_ensure_in_app(*, user: User) -> Destination:
-    found = Destination.objects.filter(user=user, kind=DestinationKind.IN_APP).first()
-    if found is None:
-        found = Destination.objects.create(
-            user=user, kind=DestinationKind.IN_APP, label=_("Notification centre"),
-            verified_at=timezone.now(),
-        )
-    return found
-
-
 def _new_event(notification: Notification, unread: int) -> tuple[str, dict[str, Any]]:
     return user_group(notification.user_id), {
         "type": "notification.new",
