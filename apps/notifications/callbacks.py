@@ -12,11 +12,11 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from apps.core.sms import PERMANENT_CODES
 from apps.notifications.delivery import destination_disable
 from apps.notifications.models import Delivery, DeliveryStatus
 
 TWILIO_FAILED = {"failed", "undelivered"}
-TWILIO_PERMANENT_CODES = {"21211", "21610", "21614", "30003", "30005", "30006"}
 SENDGRID_FAILED = {"bounce", "dropped"}
 SENDGRID_DONE = {"delivered"}
 
@@ -49,7 +49,7 @@ def twilio_status_apply(*, params: dict[str, str]) -> bool:
     _apply(
         delivery, status, failed=status in TWILIO_FAILED,
         error=f"Twilio: {status} (error {code})" if code else f"Twilio: {status}",
-        permanent=code in TWILIO_PERMANENT_CODES,
+        permanent=code.isdigit() and int(code) in PERMANENT_CODES,
     )
     return True
 
