@@ -62,6 +62,15 @@ class InstrumentKind(models.TextChoices):
     ETF = "etf", _("ETF")
 
 
+class MarketCap(models.TextChoices):
+    """SEBI's categories (AMFI's half-yearly list): large = top 100 by full market
+    capitalisation, mid = 101st-250th, small = the rest."""
+
+    LARGE = "large", _("Large cap")
+    MID = "mid", _("Mid cap")
+    SMALL = "small", _("Small cap")
+
+
 class Instrument(models.Model):
     exchange = models.ForeignKey(Exchange, on_delete=models.PROTECT, related_name="instruments")
     symbol = models.CharField(_("symbol"), max_length=32)
@@ -87,6 +96,13 @@ class Instrument(models.Model):
     )
     kind = models.CharField(
         _("kind"), max_length=10, choices=InstrumentKind.choices, default=InstrumentKind.EQUITY
+    )
+    market_cap = models.CharField(
+        _("market-cap category"),
+        max_length=5,
+        choices=MarketCap.choices,
+        blank=True,
+        help_text=_("SEBI category from AMFI's list; blank when unknown (and for indices)."),
     )
     active = models.BooleanField(_("active"), default=True)
 

@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "apps.charts",
     "apps.notifications",
     "apps.alerts",
+    "apps.portfolios",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,282 @@
+"""FIFO replay of a portfolio's transactions: open lots, realised gains, cash and totals.
+
+Pure Python over `Entry` values (no ORM), so services, snapshots, imports and property tests
+share one implementation. All arithmetic is `Decimal`; every apportioning (a lot partly sold,
+sell charges split across lots) gives the remainder to the last piece, so totals are exact:
+
+    realised_pl + unrealised_pl == value - net_invested - charges
+
+where realised P/L includes dividends and fee transactions, buy charges are part of a lot's
+cost (as for Indian capital-gains tax) and sell charges are deducted from the proceeds.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+
+from apps.portfolios.models import TransactionKind as Kind
+
+ZERO = Decimal("0")
+CENT = Decimal("0.0001")
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    kind: str
+    executed_at: datetime
+    instrument_id: int | None = None
+    quantity: Decimal = ZERO
+    price: Decimal = ZERO
+    amount: Decimal = ZERO
+    charges: Decimal = ZERO
+    ratio_from: int | None = None
+    ratio_to: int | None = None
+    id: int | None = None
+
+    @property
+    def gross(self) -> Decimal:
+        """Quantity × price for trades, `amount` for cash kinds."""
+        if self.kind in (Kind.BUY, Kind.SELL):
+            return self.quantity * self.price
+        return self.amount
+
+
+@dataclass(slots=True)
+class Lot:
+    """Shares bought together (or allotted as bonus), still held."""
+
+    instrument_id: int
+    acquired_at: datetime
+    quantity: Decimal
+    cost: Decimal  # total, including buy charges; bonus lots cost nothing (Indian tax rule)
+    entry_id: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class Realisation:
+    """Part of a sell matched against one lot (FIFO)."""
+
+    instrument_id: int
+    sell_id: int | None
+    lot_entry_id: int | None
+    acquired_at: datetime
+    sold_at: datetime
+    quantity: Decimal
+    cost: Decimal
+    proceeds: Decimal  # net of this piece's share of the sell charges
+
+    @property
+    def gain(self) -> Decimal:
+        return self.proceeds - self.cost
+
+
+@dataclass(slots=True)
+class Position:
+    instrument_id: int
+    lots: deque[Lot] = field(default_factory=deque)
+    realised_pl: Decimal = ZERO  # sells' gains + dividends of this instrument
+    dividends: Decimal = ZERO
+    charges: Decimal = ZERO
+    first_acquired_at: datetime | None = None
+
+    @property
+    def quantity(self) -> Decimal:
+        return sum((lot.quantity for lot in self.lots), ZERO)
+
+    @property
+    def cost(self) -> Decimal:
+        return sum((lot.cost for lot in self.lots), ZERO)
+
+    @property
+    def average_cost(self) -> Decimal | None:
+        quantity = self.quantity
+        return (self.cost / quantity).quantize(CENT) if quantity else None
+
+
+class OversellError(ValueError):
+    """A sell of more shares than are held at that moment."""
+
+    def __init__(self, *, entry: Entry, held: Decimal) -> None:
+        self.entry = entry
+        self.held = held
+        super().__init__(
+            f"sell of {entry.quantity} exceeds the {held} held on {entry.executed_at:%Y-%m-%d}"
+        )
+
+
+class Ledger:
+    """Applies entries in time order; read the state between `apply` calls for history."""
+
+    def __init__(self) -> None:
+        self.positions: dict[int, Position] = {}
+        self.realisations: list[Realisation] = []
+        self.cash = ZERO  # deposits - withdrawals - buys + sells + dividends - fees - charges
+        self.bought = ZERO  # gross (quantity × price)
+        self.sold = ZERO
+        self.dividends = ZERO
+        self.fees = ZERO
+        self.charges = ZERO  # trade charges + fee transactions
+        self.deposits = ZERO
+        self.withdrawals = ZERO
+
+    # Totals ------------------------------------------------------------------------------
+    @property
+    def net_invested(self) -> Decimal:
+        """Money that went into holdings and has not come back out."""
+        return self.bought - self.sold - self.dividends
+
+    @property
+    def realised_pl(self) -> Decimal:
+        return sum((p.realised_pl for p in self.positions.values()), ZERO) - self.fees
+
+    @property
+    def open_cost(self) -> Decimal:
+        return sum((p.cost for p in self.positions.values()), ZERO)
+
+    def quantities(self) -> dict[int, Decimal]:
+        return {i: p.quantity for i, p in self.positions.items() if p.lots}
+
+    # Replay ------------------------------------------------------------------------------
+    def apply_all(self, entries: Iterable[Entry]) -> Ledger:
+        for entry in sorted(entries, key=_order):
+            self.apply(entry)
+        return self
+
+    def apply(self, entry: Entry) -> None:
+        kind = entry.kind
+        if kind == Kind.DEPOSIT:
+            self.deposits += entry.amount
+            self.cash += entry.amount
+        elif kind == Kind.WITHDRAWAL:
+            self.withdrawals += entry.amount
+            self.cash -= entry.amount
+        elif kind == Kind.FEE:
+            self.fees += entry.amount
+            self.charges += entry.amount
+            self.cash -= entry.amount
+        else:
+            position = self._position(entry)
+            if kind == Kind.BUY:
+                self._buy(position, entry)
+            elif kind == Kind.SELL:
+                self._sell(position, entry)
+            elif kind == Kind.DIVIDEND:
+                position.dividends += entry.amount
+                position.realised_pl += entry.amount
+                self.dividends += entry.amount
+                self.cash += entry.amount
+            elif kind == Kind.SPLIT:
+                self._split(position, entry)
+            elif kind == Kind.BONUS:
+                self._bonus(position, entry)
+            else:  # pragma: no cover - the model's choices are exhaustive
+                raise ValueError(f"unknown transaction kind {kind!r}")
+
+    def _position(self, entry: Entry) -> Position:
+        if entry.instrument_id is None:
+            raise ValueError(f"a {entry.kind} needs an instrument")
+        position = self.positions.get(entry.instrument_id)
+        if position is None:
+            position = self.positions[entry.instrument_id] = Position(entry.instrument_id)
+        return position
+
+    def _buy(self, position: Position, entry: Entry) -> None:
+        gross = entry.gross
+        position.lots.append(
+            Lot(
+                instrument_id=position.instrument_id,
+                acquired_at=entry.executed_at,
+                quantity=entry.quantity,
+                cost=gross + entry.charges,
+                entry_id=entry.id,
+            )
+        )
+        if position.first_acquired_at is None:
+            position.first_acquired_at = entry.executed_at
+        position.charges += entry.charges
+        self.bought += gross
+        self.charges += entry.charges
+        self.cash -= gross + entry.charges
+
+    def _sell(self, position: Position, entry: Entry) -> None:
+        held = position.quantity
+        if entry.quantity > held:
+            raise OversellError(entry=entry, held=held)
+        gross = entry.gross
+        net = gross - entry.charges
+        remaining = entry.quantity
+        net_left = net
+        while remaining > 0:
+            lot = position.lots[0]
+            take = min(lot.quantity, remaining)
+            if take == lot.quantity:
+                cost = lot.cost
+            else:
+                cost = (lot.cost * take / lot.quantity).quantize(CENT)
+            remaining -= take
+            proceeds = net_left if remaining == 0 else (net * take / entry.quantity).quantize(CENT)
+            net_left -= proceeds
+            self.realisations.append(
+                Realisation(
+                    instrument_id=position.instrument_id,
+                    sell_id=entry.id,
+                    lot_entry_id=lot.entry_id,
+                    acquired_at=lot.acquired_at,
+                    sold_at=entry.executed_at,
+                    quantity=take,
+                    cost=cost,
+                    proceeds=proceeds,
+                )
+            )
+            position.realised_pl += proceeds - cost
+            if take == lot.quantity:
+                position.lots.popleft()
+            else:
+                lot.quantity -= take
+                lot.cost -= cost
+        if not position.lots:
+            position.first_acquired_at = None
+        position.charges += entry.charges
+        self.sold += gross
+        self.charges += entry.charges
+        self.cash += net
+
+    def _split(self, position: Position, entry: Entry) -> None:
+        # Each lot keeps its date and total cost; only the share count changes.
+        factor = Decimal(entry.ratio_to or 1) / Decimal(entry.ratio_from or 1)
+        for lot in position.lots:
+            lot.quantity = _shares(lot.quantity * factor)
+
+    def _bonus(self, position: Position, entry: Entry) -> None:
+        # Bonus shares are a new lot acquired on the allotment date at nil cost.
+        held = position.quantity
+        extra = _shares(held * Decimal(entry.ratio_from or 0) / Decimal(entry.ratio_to or 1))
+        if extra > 0:
+            position.lots.append(
+                Lot(
+                    instrument_id=position.instrument_id,
+                    acquired_at=entry.executed_at,
+                    quantity=extra,
+                    cost=ZERO,
+                    entry_id=entry.id,
+                )
+            )
+
+
+SHARE_STEP = Decimal("0.000001")
+
+
+def _shares(quantity: Decimal) -> Decimal:
+    return quantity.quantize(SHARE_STEP)
+
+
+def _order(entry: Entry) -> tuple[datetime, int]:
+    return (entry.executed_at, entry.id or 0)
+
+
+def ledger_replay(entries: Iterable[Entry]) -> Ledger:
+    return Ledger().apply_all(entries)
