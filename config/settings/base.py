@@ -269,6 +269,23 @@ ALERTS_CHANNEL = env_str("ALERTS_CHANNEL", "stocksense:alerts:rules")
 ALERTS_ENGINE_SHARDS = env_int("ALERTS_ENGINE_SHARDS", 1)
 ALERTS_ENGINE_SHARD = env_int("ALERTS_ENGINE_SHARD", 0)
 
+# --- Portfolios (docs/portfolios.md) ---
+# Annual risk-free rate for Sharpe/Sortino/alpha: the RBI 91-day T-bill cut-off yield.
+PORTFOLIO_RISK_FREE_RATE = env_str("PORTFOLIO_RISK_FREE_RATE", "0.0550")
+PORTFOLIO_DEFAULT_BENCHMARK = env_str("PORTFOLIO_DEFAULT_BENCHMARK", "NIFTY 50")
+PORTFOLIO_MAX_STOCK_WEIGHT = env_str("PORTFOLIO_MAX_STOCK_WEIGHT", "0.20")  # warn above
+PORTFOLIO_MAX_SECTOR_WEIGHT = env_str("PORTFOLIO_MAX_SECTOR_WEIGHT", "0.40")  # warn above
+PORTFOLIO_IMPORT_MAX_ROWS = env_int("PORTFOLIO_IMPORT_MAX_ROWS", 100_000)
+# Live `portfolio.update` pushes: at most one per portfolio per this many seconds.
+PORTFOLIO_LIVE_INTERVAL = env_int("PORTFOLIO_LIVE_INTERVAL", 1)
+# Listed equity capital gains (sections 111A/112A), by the date of the sale. Long-term after
+# more than PORTFOLIO_LTCG_MONTHS months; the exemption is per financial year.
+PORTFOLIO_LTCG_MONTHS = 12
+PORTFOLIO_EQUITY_TAX_RATES = [
+    {"from": "2018-04-01", "stcg": "0.15", "ltcg": "0.10", "ltcg_exemption": "100000"},
+    {"from": "2024-07-23", "stcg": "0.20", "ltcg": "0.125", "ltcg_exemption": "125000"},
+]
+
 # --- Market data (filled by the market data issue) ---
 MARKET_DATA_PROVIDER = env_str("MARKET_DATA_PROVIDER", "simulated")
 MARKET_FETCH_INTERVAL = env_int("MARKET_FETCH_INTERVAL", 5)  # seconds between quote polls
