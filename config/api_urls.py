@@ -9,4 +9,7 @@ urlpatterns = [
     path("", include("apps.charts.api_urls")),
     path("", include("apps.notifications.api_urls")),
     path("", include("apps.alerts.api_urls")),
+    path("", include("apps.portfolios.api_urls")),
+    path("", include("apps.portfolios.api_analytics_urls")),
+    path("", include("apps.portfolios.api_imports_urls")),
 ]

@@ -54,4 +54,9 @@ SCHEDULES: list[Schedule] = [
         crontab=("0", "*", "*"),
         queue="notifications",
     ),
+    Schedule(
+        name="Portfolio daily snapshots after the close",
+        task="apps.portfolios.tasks.portfolios_snapshot_daily",
+        crontab=("0", "16", "1-5"),  # Mon-Fri; the NSE session closes at 15:30 IST
+    ),
 ]

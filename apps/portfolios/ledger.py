@@ -78,6 +78,8 @@ class Realisation:
 class Position:
     instrument_id: int
     lots: deque[Lot] = field(default_factory=deque)
+    # Kept as lots change (a sum over thousands of lots per sell made long replays slow).
+    held: Decimal = ZERO
     realised_pl: Decimal = ZERO  # sells' gains + dividends of this instrument
     dividends: Decimal = ZERO
     charges: Decimal = ZERO
@@ -85,7 +87,7 @@ class Position:
 
     @property
     def quantity(self) -> Decimal:
-        return sum((lot.quantity for lot in self.lots), ZERO)
+        return self.held
 
     @property
     def cost(self) -> Decimal:
@@ -181,6 +183,8 @@ class Ledger:
             raise ValueError(f"a {entry.kind} needs an instrument")
         position = self.positions.get(entry.instrument_id)
         if position is None:
+            if entry.kind == Kind.SELL:
+                raise OversellError(entry=entry, held=ZERO)
             position = self.positions[entry.instrument_id] = Position(entry.instrument_id)
         return position
 
@@ -195,6 +199,7 @@ class Ledger:
                 entry_id=entry.id,
             )
         )
+        position.held += entry.quantity
         if position.first_acquired_at is None:
             position.first_acquired_at = entry.executed_at
         position.charges += entry.charges
@@ -233,6 +238,7 @@ class Ledger:
                 )
             )
             position.realised_pl += proceeds - cost
+            position.held -= take
             if take == lot.quantity:
                 position.lots.popleft()
             else:
@@ -250,6 +256,7 @@ class Ledger:
         factor = Decimal(entry.ratio_to or 1) / Decimal(entry.ratio_from or 1)
         for lot in position.lots:
             lot.quantity = _shares(lot.quantity * factor)
+        position.held = sum((lot.quantity for lot in position.lots), ZERO)
 
     def _bonus(self, position: Position, entry: Entry) -> None:
         # Bonus shares are a new lot acquired on the allotment date at nil cost.
@@ -265,6 +272,7 @@ class Ledger:
                     entry_id=entry.id,
                 )
             )
+            position.held += extra
 
 
 SHARE_STEP = Decimal("0.000001")

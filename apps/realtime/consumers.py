@@ -16,6 +16,7 @@ from typing import Any
 from channels.generic.websocket import AsyncWebsocketConsumer
 from redis.exceptions import RedisError
 
+from apps.portfolios.live import get_live_portfolios
 from apps.realtime import protocol
 from apps.realtime.auth import SocketUser
 from apps.realtime.events import user_group, watchlist_group
@@ -33,6 +34,7 @@ FRAMES_PER_SECOND = 20
 FRAME_BURST = 40
 FLOOD_GRACE_SECONDS = 2.0  # throttled this long without a pause → closed
 FLUSH_INTERVAL = 0.05  # at most one quote frame per connection per 50 ms
+MAX_PORTFOLIOS = 20  # open at once per connection
 
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_SESSION_ENDED = 4001
@@ -124,6 +126,7 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
         self.seq = 0
         self.quote_keys: set[SymbolKey] = set()
         self.watchlists: set[int] = set()
+        self.portfolios: set[int] = set()
         self.pending: dict[SymbolKey, str] = {}
         self.control: list[dict[str, Any]] = []  # rare: a list is 700 B smaller than a deque
         self.bucket = TokenBucket(FRAMES_PER_SECOND, FRAME_BURST)
@@ -174,6 +177,8 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
             await self.channel_layer.group_discard(user_group(user.pk), self.channel_name)
         for watchlist_id in list(getattr(self, "watchlists", ())):
             await self.channel_layer.group_discard(watchlist_group(watchlist_id), self.channel_name)
+        for portfolio_id in list(getattr(self, "portfolios", ())):
+            await get_live_portfolios().leave(self, portfolio_id=portfolio_id)
 
     # -- sending ------------------------------------------------------------------------------
 
@@ -290,6 +295,8 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
                                        "server_time": time.time()})
             elif isinstance(frame, protocol.QuotesFrame):
                 await self._quotes(frame)
+            elif isinstance(frame, protocol.PortfolioFrame):
+                await self._portfolio(frame)
             else:
                 await self._watchlist(frame)
         except ProtocolError as error:
@@ -345,6 +352,34 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
                                "id": frame.watchlist_id, "ref": frame.ref})
         await self.send_frame({"type": "watchlist.snapshot", "watchlist": snapshot})
 
+    async def _portfolio(self, frame: protocol.PortfolioFrame) -> None:
+        live = get_live_portfolios()
+        if frame.action == "unsubscribe":
+            self.portfolios.discard(frame.portfolio_id)
+            await live.leave(self, portfolio_id=frame.portfolio_id)
+            await self.send_frame({"type": "unsubscribed", "topic": "portfolio",
+                                   "id": frame.portfolio_id, "ref": frame.ref})
+            return
+        if frame.portfolio_id in self.portfolios:
+            await live.leave(self, portfolio_id=frame.portfolio_id)
+            self.portfolios.discard(frame.portfolio_id)
+        if len(self.portfolios) >= MAX_PORTFOLIOS:
+            raise ProtocolError("too_many_portfolios",
+                                f"At most {MAX_PORTFOLIOS} portfolios per connection.", frame.ref)
+        try:
+            snapshot = await live.join(self, portfolio_id=frame.portfolio_id,
+                                       user_id=self.user.pk)
+        except (RedisError, OSError, TimeoutError) as exc:
+            logger.warning("ws: quote hub unavailable: %s", exc)
+            raise ProtocolError("unavailable", "Live values are unavailable right now; "
+                                "subscribe again in a few seconds.", frame.ref) from exc
+        if snapshot is None:
+            raise ProtocolError("not_found", "No such portfolio.", frame.ref)
+        self.portfolios.add(frame.portfolio_id)
+        await self.send_frame({"type": "subscribed", "topic": "portfolio",
+                               "id": frame.portfolio_id, "ref": frame.ref})
+        await self.send_frame(snapshot)  # a full `portfolio.update`; later ones are deltas in time
+
     # -- channel-layer events (events.publish) ------------------------------------------------
 
     async def realtime_event(self, message: dict[str, Any]) -> None:
@@ -361,6 +396,9 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
                 await self.channel_layer.group_discard(
                     watchlist_group(watchlist_id), self.channel_name
                 )
+        elif kind == "portfolio.changed":
+            if int(event.get("id") or 0) in self.portfolios:
+                get_live_portfolios().reload_soon(int(event["id"]))
         elif kind == "watchlist.updated" and event.get("watchlist", {}).get("role") is None:
             from apps.watchlists.selectors import watchlist_snapshot_for_user
 

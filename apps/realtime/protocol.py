@@ -48,6 +48,13 @@ class WatchlistFrame:
 
 
 @dataclass(frozen=True)
+class PortfolioFrame:
+    action: str
+    portfolio_id: int
+    ref: Any = None
+
+
+@dataclass(frozen=True)
 class PingFrame:
     ref: Any = None
 
@@ -75,7 +82,17 @@ def key_label(key: SymbolKey) -> str:
     return f"{key[0]}:{key[1]}"
 
 
-def parse_frame(text: str | None) -> QuotesFrame | WatchlistFrame | PingFrame:
+ClientFrame = QuotesFrame | WatchlistFrame | PortfolioFrame | PingFrame
+
+
+def _positive_id(data: dict[str, Any], ref: Any) -> int:
+    value = data.get("id")
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise ProtocolError("bad_frame", "`id` must be a positive integer.", ref)
+    return value
+
+
+def parse_frame(text: str | None) -> ClientFrame:
     if text is None:
         raise ProtocolError("bad_frame", "Frames must be JSON text.")
     if len(text) > MAX_FRAME_BYTES:
@@ -117,8 +134,7 @@ def parse_frame(text: str | None) -> QuotesFrame | WatchlistFrame | PingFrame:
             )
         return QuotesFrame(action=kind, symbols=tuple(keys), ref=ref)
     if topic == "watchlist":
-        watchlist_id = data.get("id")
-        if not isinstance(watchlist_id, int) or isinstance(watchlist_id, bool) or watchlist_id < 1:
-            raise ProtocolError("bad_frame", "`id` must be a positive integer.", ref)
-        return WatchlistFrame(action=kind, watchlist_id=watchlist_id, ref=ref)
+        return WatchlistFrame(action=kind, watchlist_id=_positive_id(data, ref), ref=ref)
+    if topic == "portfolio":
+        return PortfolioFrame(action=kind, portfolio_id=_positive_id(data, ref), ref=ref)
     raise ProtocolError("unknown_topic", f"Unknown topic {topic!r}.", ref)

@@ -213,6 +213,7 @@ SPECTACULAR_SETTINGS = {
         "NotificationPriorityEnum": "apps.notifications.models.Priority",
         "TimeframeEnum": "apps.market.models.Timeframe",
         "NotificationChannelEnum": "apps.alerts.serializers.CHANNEL_CHOICES",
+        "TransactionKindEnum": "apps.portfolios.models.TransactionKind",
     },
 }
 
