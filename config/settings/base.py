@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "apps.notifications",
     "apps.alerts",
     "apps.portfolios",
+    "apps.rooms",
 ]
 
 MIDDLEWARE = [
