@@ -25,6 +25,7 @@ urlpatterns = [
     path("dashboard/", include("apps.watchlists.urls")),
     path("notifications/", include("apps.notifications.urls")),
     path("alerts/", include("apps.alerts.urls")),
+    path("portfolios/", include("apps.portfolios.urls")),
     path("", include("apps.accounts.urls")),
     path("", core_views.landing, name="landing"),
 ]

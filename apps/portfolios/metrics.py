@@ -46,9 +46,9 @@ MIN_OBSERVATIONS = 20
 # An annualised XIRR beyond this (a few days' move compounded over a year) carries no
 # information and would print as a hundred-digit number.
 XIRR_LIMIT = 1e6
-# Dispersion below this is rounding noise of equal returns: the ratios dividing by it are
-# undefined (None), not 10^15.
-TINY = 1e-12
+# A daily standard deviation below this (0.0001 % a day) is the rounding of stored values
+# (paise on lakhs), not risk: ratios dividing by it are undefined (None), not 10^8.
+TINY = 1e-6
 
 PERIODS = ("1D", "1W", "1M", "3M", "YTD", "1Y", "ALL")
 RANGES = ("1M", "3M", "6M", "YTD", "1Y", "3Y", "5Y", "ALL")

@@ -22,6 +22,7 @@ const resyncHandlers = new Set();
 const statusHandlers = new Set();
 const quoteSymbols = new Map(); // symbol as given -> number of subscribers
 const watchlists = new Map(); // id -> number of subscribers
+const portfolios = new Map(); // id -> number of subscribers
 
 let socket = null;
 let started = false;
@@ -150,6 +151,9 @@ function resubscribe() {
   for (const id of watchlists.keys()) {
     send({ type: "subscribe", topic: "watchlist", id, ref: nextRef("w") });
   }
+  for (const id of portfolios.keys()) {
+    send({ type: "subscribe", topic: "portfolio", id, ref: nextRef("f") });
+  }
 }
 
 function onMessage(event) {
@@ -243,7 +247,15 @@ export function connect() {
     document.addEventListener("visibilitychange", onVisibility);
     open();
   }
-  return { on, onResync, subscribeQuotes, unsubscribeQuotes, subscribeWatchlist, isLive };
+  return {
+    on,
+    onResync,
+    subscribeQuotes,
+    unsubscribeQuotes,
+    subscribeWatchlist,
+    subscribePortfolio,
+    isLive,
+  };
 }
 
 /** Close for good (e.g. in tests); subscriptions are kept but nothing reconnects. */
@@ -296,6 +308,24 @@ export function unsubscribeWatchlist(id) {
     if (count) send({ type: "unsubscribe", topic: "watchlist", id, ref: nextRef("u") });
   } else {
     watchlists.set(id, count - 1);
+  }
+}
+
+/** Live values of one of the user's portfolios: `portfolio.update` frames (the first is the
+ * full current state). Counted per caller like the other topics; re-sent on reconnect. */
+export function subscribePortfolio(id) {
+  const count = portfolios.get(id) || 0;
+  portfolios.set(id, count + 1);
+  if (!count) send({ type: "subscribe", topic: "portfolio", id, ref: nextRef("f") });
+}
+
+export function unsubscribePortfolio(id) {
+  const count = portfolios.get(id) || 0;
+  if (count <= 1) {
+    portfolios.delete(id);
+    if (count) send({ type: "unsubscribe", topic: "portfolio", id, ref: nextRef("u") });
+  } else {
+    portfolios.set(id, count - 1);
   }
 }
 

@@ -104,12 +104,30 @@ def screenshot() -> Callable[[Page, str], None]:
     return take
 
 
+FRESH_FEED_SECONDS = 3600
+
+
+@pytest.fixture(autouse=True)
+def _feed_fresh(settings: Any) -> None:
+    """Browser tests run at any hour. In market hours a feed that never polled is stale and
+    pages say "Prices delayed" instead of "Live": record a poll that just succeeded, and
+    keep it fresh for the test (here and in `ws_server`)."""
+    from django.utils import timezone
+
+    from apps.market import feed
+
+    settings.MARKET_STALE_AFTER = FRESH_FEED_SECONDS
+    state = feed._load()
+    state["last_success"] = timezone.now().isoformat()
+    feed._save(state)
+
+
 @pytest.fixture
 def ws_server(live_server: Any, settings: Any) -> Iterator[str]:
     """A real `ws` server (tests/servers.py) for the pages of this test: pages rendered
     during the test point at it (`settings.WS_URL`). Yields the WebSocket URL."""
     from tests.servers import asgi_server
 
-    with asgi_server(settings) as server:
+    with asgi_server(settings, env={"MARKET_STALE_AFTER": str(FRESH_FEED_SECONDS)}) as server:
         settings.WS_URL = server.ws_url
         yield server.ws_url

@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 import random
 from datetime import date, timedelta
+from decimal import Decimal
 
 import pandas as pd
 import pytest
@@ -328,3 +329,17 @@ def test_every_metric_has_a_definition() -> None:
     for name in ("twr", "xirr", "volatility", "sharpe", "sortino", "beta", "alpha",
                  "max_drawdown", "correlation", "risk_free_rate"):  # fmt: skip
         assert str(metrics.DEFINITIONS[name])
+
+
+def test_a_path_without_dispersion_has_no_sharpe_or_correlation() -> None:
+    # +0.5 % every day, values stored to the paisa: the only dispersion is rounding.
+    days = pd.bdate_range("2024-01-01", periods=40).date
+    values = pd.Series(
+        [float(round(Decimal(100000) * Decimal("1.005") ** i, 2)) for i in range(40)],
+        index=days,
+    )
+    flows = pd.Series([100000.0] + [0.0] * 39, index=days)
+    bench = pd.Series([100 + (i % 3) for i in range(40)], index=days, dtype=float)
+    result = metrics.risk_metrics(values, flows, bench, risk_free_rate=0.055)
+    assert result.volatility == 0.0
+    assert (result.sharpe, result.sortino, result.correlation) == (None, None, None)
