@@ -84,6 +84,7 @@ DEFINITIONS = {
         "would predict."
     ),
     "max_drawdown": _(
+        # xgettext:no-python-format
         "Maximum drawdown: the largest fall of the time-weighted value from a peak to a later "
         "low (−0.25 is a 25% fall), with its peak, low and recovery dates."
     ),
