@@ -12,4 +12,5 @@ urlpatterns = [
     path("", include("apps.portfolios.api_urls")),
     path("", include("apps.portfolios.api_analytics_urls")),
     path("", include("apps.portfolios.api_imports_urls")),
+    path("", include("apps.rooms.api_urls")),
 ]

@@ -5,6 +5,7 @@ from typing import Any
 import factory
 
 from apps.accounts.models import User
+from apps.rooms.models import Room, RoomMember
 from apps.watchlists.models import Watchlist, WatchlistMember
 
 
@@ -43,3 +44,29 @@ class WatchlistMemberFactory(factory.django.DjangoModelFactory[WatchlistMember])
     role = "viewer"
     status = "accepted"
     invited_by = factory.SelfAttribute("watchlist.owner")
+
+
+class RoomFactory(factory.django.DjangoModelFactory[Room]):
+    """Created directly (no events, no caps, no shared watchlist unless given), with the
+    owner's member row; use the services to test behaviour."""
+
+    class Meta:
+        model = Room
+        skip_postgeneration_save = True
+
+    owner = factory.SubFactory(UserFactory)
+    name = factory.Sequence(lambda n: f"Room {n}")
+
+    @factory.post_generation
+    def owner_member(obj: Room, create: bool, extracted: Any, **kwargs: Any) -> None:  # noqa: N805
+        if create:
+            RoomMember.objects.create(room=obj, user=obj.owner, role="owner")
+
+
+class RoomMemberFactory(factory.django.DjangoModelFactory[RoomMember]):
+    class Meta:
+        model = RoomMember
+
+    room = factory.SubFactory(RoomFactory)
+    user = factory.SubFactory(UserFactory)
+    role = "member"

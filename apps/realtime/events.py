@@ -5,9 +5,10 @@ client never hears about a change that was rolled back. The database stays the r
 client that missed an event re-fetches over REST (every frame carries a sequence number so
 it can tell). Quote ticks do not use this path — see `apps/realtime/hub.py`.
 
-Groups: `user.<id>` (every connection of a user), `watchlist.<id>` (connections that
-subscribed to that watchlist). Event `type`s are dotted (`watchlist.updated`); the consumer
-turns the dot into its handler name and forwards the event as a frame.
+Groups: `user.<id>` (every connection of a user), `watchlist.<id>` and `room.<id>`
+(connections subscribed to that watchlist or room). Event `type`s are dotted
+(`watchlist.updated`); the consumer turns the dot into its handler name and forwards the
+event as a frame.
 """
 
 from __future__ import annotations
@@ -29,6 +30,10 @@ def user_group(user_id: int) -> str:
 
 def watchlist_group(watchlist_id: int) -> str:
     return f"watchlist.{watchlist_id}"
+
+
+def room_group(room_id: int) -> str:
+    return f"room.{room_id}"
 
 
 def publish(group: str, event: dict[str, Any]) -> None:

@@ -106,6 +106,11 @@ def _publish_updated(watchlist: Watchlist, *, by: User, change: dict[str, Any]) 
             "change": change,
         },
     )
+    # Rooms sharing this list log the change in their activity feed (imported here: the
+    # rooms app builds on this one).
+    from apps.rooms.services import room_watchlist_changed
+
+    room_watchlist_changed(watchlist_id=watchlist.pk, by=by, change=change)
 
 
 def _publish_to_user(
