@@ -74,6 +74,7 @@ bench: services-up
 	$(BIN)/python -m bench.ingest
 	$(BIN)/python -m bench.fanout
 	$(BIN)/python -m bench.alerts
+	$(BIN)/python -m bench.portfolios
 
 messages: install
 	$(BIN)/python manage.py makemessages -l en -l hi --ignore=.venv --ignore=.local --ignore=node_modules

@@ -31,6 +31,7 @@ import pandas as pd
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Max, Min, Q
+from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from apps.market.calendar import CLOSES_AT, is_trading_day, previous_trading_day, trading_days
@@ -82,11 +83,15 @@ def _closes(
         .values_list("instrument_id", "close")
     )
     by_day: dict[date, list[tuple[int, Decimal]]] = defaultdict(list)
-    rows = daily.filter(
-        start__gte=_day_start(first), start__lt=_day_start(last + timedelta(days=1))
-    ).values_list("instrument_id", "start", "close")
-    for instrument_id, start, close in rows:
-        by_day[local_date(start)].append((instrument_id, close))
+    # The local day comes from PostgreSQL: parsing 100,000 timestamps and converting each
+    # to Asia/Kolkata in Python took two thirds of a five-year rebuild.
+    rows = (
+        daily.filter(start__gte=_day_start(first), start__lt=_day_start(last + timedelta(days=1)))
+        .annotate(day=TruncDate("start", tzinfo=IST))
+        .values_list("instrument_id", "day", "close")
+    )
+    for instrument_id, day, close in rows:
+        by_day[day].append((instrument_id, close))
     return before, by_day
 
 
@@ -98,7 +103,7 @@ class _Day:
     per instrument and refreshed only for instruments an entry touched."""
 
     def __init__(self) -> None:
-        self.ledger = Ledger()
+        self.ledger = Ledger(realisations=False)  # only the totals are stored
         self.quantity: dict[int, Decimal] = {}
         self.trade_price: dict[int, Decimal] = {}
         self._touched: set[int] = set()

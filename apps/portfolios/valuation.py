@@ -276,7 +276,7 @@ def portfolio_valuation(
     realised = ledger.realised_pl
     profit_loss = realised + unrealised
     # Cost of every share ever bought: still held (open lots) and sold (realisations).
-    cost_basis = invested + sum((r.cost for r in ledger.realisations), ZERO)
+    cost_basis = invested + ledger.realised_cost
     day_change = sum((h.day_change for h in holdings), ZERO)
     day_basis = total_value - day_change
 
