@@ -92,6 +92,11 @@ class AlertRule(models.Model):
         indexes = [
             models.Index(fields=["user", "status"], name="alerts_rule_user_status_idx"),
             models.Index(fields=["status"], name="alerts_rule_status_idx"),
+            # The engine's sweeps (every second: expiries; every few hundred batches: rules
+            # edited lately) become range scans instead of reading every active rule.
+            models.Index(fields=["expires_at"], condition=Q(status="active"),
+                         name="alerts_rule_active_expiry_idx"),
+            models.Index(fields=["updated_at"], name="alerts_rule_updated_idx"),
         ]
 
     def __str__(self) -> str:

@@ -4,6 +4,8 @@ It stores the latest quotes (PostgreSQL + Redis) and folds the ticks into 1-minu
 and every roll-up timeframe, in one transaction. Features that react to ticks (streaming,
 alerts, portfolios) register a listener with `tick_listener`; listeners run after commit,
 with the batch, and a failing listener never blocks the others or the ingest.
+An *early* listener (the alert engine's stream) runs inside the ingest instead, as soon as
+the batch's latest-quote rows are locked, so it does not wait for the candle writes.
 """
 
 from __future__ import annotations
@@ -33,13 +35,23 @@ logger = logging.getLogger(__name__)
 
 TickListener = Callable[[Sequence[Quote]], None]
 _listeners: dict[str, TickListener] = {}
+_early_listeners: dict[str, TickListener] = {}
 
 
-def tick_listener(name: str) -> Callable[[TickListener], TickListener]:
-    """Decorator: call `fn(batch)` after each committed ingest. Re-registering replaces."""
+def tick_listener(name: str, *, early: bool = False) -> Callable[[TickListener], TickListener]:
+    """Decorator: call `fn(batch)` after each committed ingest. Re-registering replaces.
+
+    `early=True`: call it inside the ingest's transaction instead, once the batch's
+    `LatestQuote` rows are locked and before the candles and roll-ups are written (about
+    20 ms for 50 ticks). For consumers that need the prices only and must not wait for the
+    candles: the alert engine. The row locks order concurrent ingests of the same
+    instruments, so early listeners see their batches in the order they commit; an ingest
+    that rolls back afterwards has still been seen.
+    """
 
     def register(fn: TickListener) -> TickListener:
-        _listeners[name] = fn
+        tick_listener_remove(name)
+        (_early_listeners if early else _listeners)[name] = fn
         return fn
 
     return register
@@ -47,6 +59,7 @@ def tick_listener(name: str) -> Callable[[TickListener], TickListener]:
 
 def tick_listener_remove(name: str) -> None:
     _listeners.pop(name, None)
+    _early_listeners.pop(name, None)
 
 
 @dataclass(frozen=True)
@@ -193,7 +206,8 @@ def quotes_ingest(*, batch: Sequence[Quote], source: DataSource) -> IngestResult
     frame["day"] = (frame["epoch"] // 60 + 330) // 1440
 
     with transaction.atomic():
-        frame["volume"] = _volume_deltas(frame)
+        frame["volume"] = _volume_deltas(frame)  # locks the batch's LatestQuote rows
+        _notify(_early_listeners, known)
         written = _write_candles(frame, int(source))
         LatestQuote.objects.bulk_create(
             [
@@ -217,7 +231,11 @@ def quotes_ingest(*, batch: Sequence[Quote], source: DataSource) -> IngestResult
 
 def _after_commit(latest: list[Quote], batch: Sequence[Quote]) -> None:
     quote_cache_put(latest)
-    for name, listener in list(_listeners.items()):
+    _notify(_listeners, batch)
+
+
+def _notify(listeners: dict[str, TickListener], batch: Sequence[Quote]) -> None:
+    for name, listener in list(listeners.items()):
         try:
             listener(batch)
         except Exception:  # one broken feature must not stop prices for the others

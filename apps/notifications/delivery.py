@@ -63,6 +63,27 @@ def delivery_process(*, delivery_id: int, worker: str = "") -> str | None:
     return DeliveryStatus.DELIVERED
 
 
+def deliveries_dispatch(*, delivery_ids: list[int], worker: str = "") -> int:
+    """A batch of deliveries from one message: those to other destinations are queued one
+    task each first (slow providers run in parallel, on any worker), then the in-app ones,
+    which only record the attempt, are processed here. Returns how many were processed
+    here. Each is claimed on its own, so a duplicated or replayed batch sends nothing twice."""
+    in_app = set(
+        Delivery.objects.filter(pk__in=delivery_ids, destination__kind=DestinationKind.IN_APP)
+        .values_list("pk", flat=True)
+    )
+    from apps.notifications.tasks import deliver
+
+    for delivery_id in delivery_ids:
+        if delivery_id not in in_app:
+            deliver.apply_async(args=(delivery_id,))
+    processed = 0
+    for delivery_id in delivery_ids:
+        if delivery_id in in_app and delivery_process(delivery_id=delivery_id, worker=worker):
+            processed += 1
+    return processed
+
+
 def _elapsed_ms(started: float) -> int:
     return int((time.monotonic() - started) * 1000)
 

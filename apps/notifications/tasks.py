@@ -21,6 +21,16 @@ def deliver(delivery_id: int) -> str | None:
     )
 
 
+@shared_task(name="apps.notifications.tasks.deliver_many", acks_late=True, ignore_result=True)
+def deliver_many(delivery_ids: list[int]) -> int:
+    """Several deliveries queued in one message (`services.enqueue`); returns how many were
+    sent here. Safe to run twice: every delivery is claimed on its own."""
+    return delivery.deliveries_dispatch(
+        delivery_ids=delivery_ids,
+        worker=f"{socket.gethostname()}:{deliver_many.request.id or ''}",
+    )
+
+
 @shared_task(name="apps.notifications.tasks.requeue_deliveries", ignore_result=True)
 def requeue_deliveries() -> int:
     return delivery.deliveries_requeue()

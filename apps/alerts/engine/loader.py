@@ -53,6 +53,21 @@ class Instruments:
             self.ids[key] = pk
         return self.ids[key]
 
+    def preload(self, keys: Iterable[str]) -> None:
+        """Ids of all these keys in one query (engine start, rule reloads), so that the
+        first firing on each instrument does not look it up alone: 50 lookups made the
+        first batch of a fresh engine ~25 ms slower."""
+        wanted = {key for key in keys if key not in self.ids}
+        if not wanted:
+            return
+        symbols = {key.rpartition(":")[2] for key in wanted}
+        for pk, exchange, symbol in Instrument.objects.filter(symbol__in=symbols).values_list(
+            "pk", "exchange__code", "symbol"
+        ):
+            key = instrument_key(exchange, symbol)
+            if key in wanted:
+                self.ids[key] = pk
+
 
 def rule_specs(
     *, rule_ids: Iterable[int] | None = None, shard: int = 0, shards: int = 1,
@@ -132,7 +147,9 @@ def seed_prices(index: AlertIndex) -> None:
 def index_build(*, shard: int = 0, shards: int = 1) -> tuple[AlertIndex, Instruments]:
     instruments = Instruments()
     index = AlertIndex(seeder=lambda series: seed_series(series, instruments))
-    index.add_many(rule_specs(shard=shard, shards=shards))
+    specs = rule_specs(shard=shard, shards=shards)
+    instruments.preload(symbol for spec in specs for symbol in spec.symbols)
+    index.add_many(specs)
     seed_prices(index)
     index.compact()
     return index, instruments

@@ -1,6 +1,6 @@
 """Redis plumbing between the tick path, the API and the engine processes.
 
-* `quotes_ingest` → tick listener → one XADD per batch to the `ALERTS_STREAM` stream (capped
+* `quotes_ingest` → early tick listener → one XADD per batch to the `ALERTS_STREAM` stream (capped
   with MAXLEN ~ `ALERTS_STREAM_MAXLEN`). Each engine shard reads it through its own consumer
   group, so a restarted engine resumes after the last batch it acknowledged.
 * Rule writes → after commit, PUBLISH `{"rule": id}` on `ALERTS_CHANNEL`; every engine
@@ -63,9 +63,11 @@ def batch_decode(raw: bytes) -> list[list[Any]]:
     return rows
 
 
-@tick_listener("alerts.stream")
+@tick_listener("alerts.stream", early=True)
 def batch_append(batch: Sequence[Quote]) -> None:
-    """Runs after the ingest commits: hand the batch to the engine processes."""
+    """Hand the batch to the engine processes. An early listener: it runs inside the ingest
+    once the batch's quote rows are locked, before the candle writes, because the engine
+    needs prices only and this is the head of the alert latency (docs/alerts.md)."""
     if not batch:
         return
     redis_client().xadd(

@@ -15,7 +15,19 @@ from apps.alerts.engine.loader import Instruments, to_us
 from apps.alerts.engine.runner import AlertEngine
 from apps.alerts.models import AlertEvent, AlertRule, RuleStatus
 from apps.market.models import Instrument
-from apps.notifications.models import Delivery, Destination, Notification
+from apps.notifications import tasks
+from apps.notifications.delivery import deliveries_dispatch
+from apps.notifications.models import (
+    AttemptStatus,
+    Delivery,
+    DeliveryAttempt,
+    DeliveryStatus,
+    Destination,
+    Notification,
+)
+from apps.realtime import events as realtime_events
+from apps.realtime.events import user_group
+from tests.events import published
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -71,7 +83,7 @@ def test_a_batch_is_written_with_a_bounded_number_of_queries(
 ) -> None:
     firings = _world(n, instruments)
     with django_capture_on_commit_callbacks() as callbacks, \
-            django_assert_max_num_queries(20):
+            django_assert_max_num_queries(13):
         events = firings_record(firings, cache)
     assert len(events) == n
     assert AlertEvent.objects.count() == n
@@ -85,12 +97,85 @@ def test_a_batch_is_written_with_a_bounded_number_of_queries(
     assert event.notification is not None
     assert event.notification.data["event_id"] == event.pk
     assert event.notification.body.endswith("at 1001.50")
-    # after commit, whatever n: one enqueue, one push of every notification.new and one of
-    # every alert.fired (publish_many: one event-loop pass each)
-    assert len(callbacks) == 3
+    # after commit, whatever n: one enqueue (one broker message) and one push of every
+    # alert.fired and notification.new (publish_batch: one Redis round trip)
+    assert len(callbacks) == 2
     rule = AlertRule.objects.get(pk=firings[-1].rule_id)
     assert rule.last_fired_at == datetime.fromtimestamp(firings[-1].at_us / 1e6, tz=UTC)
     assert rule.status == RuleStatus.ACTIVE
+
+
+def test_each_firing_is_pushed_with_its_notification_in_one_round_trip(
+    instruments: list[Instrument], cache: Instruments, monkeypatch: pytest.MonkeyPatch,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    firings = _world(6, instruments)
+    users = sorted({f.user_id for f in firings})
+
+    def no_event_loop(events: Any) -> None:
+        raise AssertionError("the batch took publish_many's path")
+
+    monkeypatch.setattr(realtime_events, "_send_many", no_event_loop)
+
+    def record() -> list[Any]:
+        with django_capture_on_commit_callbacks() as callbacks:
+            events = firings_record(firings, cache)
+        for callback in callbacks:
+            if getattr(callback, "__qualname__", "").startswith("publish_batch."):
+                callback()  # the pushes, on the real channel layer
+        return events
+
+    events, received = published([user_group(u) for u in users], record)
+    for user_id in users:
+        frames = received[user_group(user_id)]
+        mine = [e for e in events if e.rule.user_id == user_id]
+        # alert.fired, then that firing's notification.new, firing after firing
+        assert [f["type"] for f in frames] == ["alert.fired", "notification.new"] * len(mine)
+        assert [f["event"]["id"] for f in frames[::2]] == [e.pk for e in mine]
+        assert [f["notification"]["id"] for f in frames[1::2]] == [
+            f["event"]["notification_id"] for f in frames[::2]]
+        assert [f["unread_count"] for f in frames[1::2]] == list(range(1, len(mine) + 1))
+
+
+def test_pushes_take_the_per_event_path_on_another_channel_layer(
+    settings: Any, monkeypatch: pytest.MonkeyPatch, django_capture_on_commit_callbacks: Any,
+) -> None:
+    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    sent: list[Any] = []
+    monkeypatch.setattr(realtime_events, "_send_many", sent.extend)
+    with django_capture_on_commit_callbacks(execute=True):
+        realtime_events.publish_batch([("user.1", {"type": "alert.fired"})])
+    assert sent == [("user.1", {"type": "alert.fired"})]
+
+
+def test_a_batchs_deliveries_are_queued_as_one_message_and_each_is_sent_once(
+    instruments: list[Instrument], cache: Instruments, monkeypatch: pytest.MonkeyPatch,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    messages: list[list[int]] = []
+    singles: list[int] = []
+    monkeypatch.setattr(tasks.deliver_many, "apply_async",
+                        lambda args, **kw: messages.append(list(args[0])))
+    monkeypatch.setattr(tasks.deliver, "apply_async", lambda args, **kw: singles.append(args[0]))
+    with django_capture_on_commit_callbacks(execute=True):
+        firings_record(_world(10, instruments), cache)
+    assert singles == []
+    assert len(messages) == 1
+    [ids] = messages
+    assert sorted(ids) == sorted(Delivery.objects.values_list("pk", flat=True))  # 10 + 10
+    in_app = set(Delivery.objects.filter(destination__kind="in_app").values_list("pk", flat=True))
+
+    # The worker: in-app ones sent there, the e-mails queued one task each; a replayed
+    # message sends nothing twice (each delivery is claimed on its own).
+    assert deliveries_dispatch(delivery_ids=ids, worker="w1") == 10
+    assert deliveries_dispatch(delivery_ids=ids, worker="w2") == 0
+    # the e-mails queued by each run (a duplicate task is harmless: the claim decides)
+    assert sorted(singles) == sorted(list(set(ids) - in_app) * 2)
+    assert set(Delivery.objects.filter(pk__in=in_app).values_list("status", flat=True)) == {
+        DeliveryStatus.DELIVERED}
+    assert DeliveryAttempt.objects.filter(status=AttemptStatus.DELIVERED).count() == 10
+    assert set(Delivery.objects.exclude(pk__in=in_app).values_list("status", flat=True)) == {
+        DeliveryStatus.PENDING}
 
 
 def test_a_repeated_batch_writes_nothing_new(

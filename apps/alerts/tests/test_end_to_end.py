@@ -37,6 +37,8 @@ def queued(market_seed: None, monkeypatch: pytest.MonkeyPatch) -> list[int]:
     from apps.notifications import tasks
 
     monkeypatch.setattr(tasks.deliver, "apply_async", lambda args, **kw: sent.append(args[0]))
+    monkeypatch.setattr(tasks.deliver_many, "apply_async",
+                        lambda args, **kw: sent.extend(args[0]))
     return sent
 
 

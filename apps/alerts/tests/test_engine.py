@@ -41,6 +41,9 @@ def queued(market_seed: None, monkeypatch: pytest.MonkeyPatch) -> list[int]:
 
     monkeypatch.setattr(tasks.deliver, "apply_async",
                         lambda args, **kw: sent.append(args[0]))
+    # several due deliveries of one write travel as one message
+    monkeypatch.setattr(tasks.deliver_many, "apply_async",
+                        lambda args, **kw: sent.extend(args[0]))
     return sent
 
 
