@@ -74,6 +74,7 @@ bench: services-up
 	$(BIN)/python -m bench.ingest
 	$(BIN)/python -m bench.fanout
 	$(BIN)/python -m bench.alerts
+	$(BIN)/python -m bench.rooms
 	$(BIN)/python -m bench.portfolios
 
 messages: install

@@ -26,6 +26,7 @@ urlpatterns = [
     path("notifications/", include("apps.notifications.urls")),
     path("alerts/", include("apps.alerts.urls")),
     path("portfolios/", include("apps.portfolios.urls")),
+    path("rooms/", include("apps.rooms.urls")),
     path("", include("apps.accounts.urls")),
     path("", core_views.landing, name="landing"),
 ]

@@ -27,6 +27,7 @@ from apps.realtime.protocol import ProtocolError, SymbolKey
 from apps.realtime.stats import get_stats
 from apps.realtime.sync import ws_sync
 from apps.realtime.watchdog import get_watchdog
+from apps.rooms.realtime import ConnectionRooms, room_event
 
 logger = logging.getLogger(__name__)
 
@@ -127,6 +128,7 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
         self.quote_keys: set[SymbolKey] = set()
         self.watchlists: set[int] = set()
         self.portfolios: set[int] = set()
+        self.rooms: ConnectionRooms | None = None  # made on the first room frame
         self.pending: dict[SymbolKey, str] = {}
         self.control: list[dict[str, Any]] = []  # rare: a list is 700 B smaller than a deque
         self.bucket = TokenBucket(FRAMES_PER_SECOND, FRAME_BURST)
@@ -179,6 +181,9 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
             await self.channel_layer.group_discard(watchlist_group(watchlist_id), self.channel_name)
         for portfolio_id in list(getattr(self, "portfolios", ())):
             await get_live_portfolios().leave(self, portfolio_id=portfolio_id)
+        rooms: ConnectionRooms | None = getattr(self, "rooms", None)
+        if rooms is not None:
+            await rooms.close()
 
     # -- sending ------------------------------------------------------------------------------
 
@@ -297,6 +302,8 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
                 await self._quotes(frame)
             elif isinstance(frame, protocol.PortfolioFrame):
                 await self._portfolio(frame)
+            elif isinstance(frame, protocol.RoomClientFrame):
+                await self._room_state().handle(frame)
             else:
                 await self._watchlist(frame)
         except ProtocolError as error:
@@ -380,6 +387,11 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
                                "id": frame.portfolio_id, "ref": frame.ref})
         await self.send_frame(snapshot)  # a full `portfolio.update`; later ones are deltas in time
 
+    def _room_state(self) -> ConnectionRooms:
+        if self.rooms is None:
+            self.rooms = ConnectionRooms(self)
+        return self.rooms
+
     # -- channel-layer events (events.publish) ------------------------------------------------
 
     async def realtime_event(self, message: dict[str, Any]) -> None:
@@ -396,6 +408,11 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
                 await self.channel_layer.group_discard(
                     watchlist_group(watchlist_id), self.channel_name
                 )
+        elif str(kind).startswith("room."):
+            forwarded = await room_event(self.rooms, event)
+            if forwarded is None:
+                return  # a room this socket has not open (or your own typing)
+            event = forwarded
         elif kind == "portfolio.changed":
             if int(event.get("id") or 0) in self.portfolios:
                 get_live_portfolios().reload_soon(int(event["id"]))

@@ -11,8 +11,14 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-MAX_FRAME_BYTES = 16_384
+from django.utils.translation import gettext as _
+
+# A room message is up to 4,000 characters (apps.rooms.models.MAX_MESSAGE_LENGTH); with
+# every character \u-escaped by a JSON encoder that is ~24,000 characters of frame.
+MAX_FRAME_BYTES = 32_768
 MAX_SYMBOLS = 500
+MAX_CLIENT_ID = 64  # apps.rooms.models.Message.client_id
+TIMEFRAMES = frozenset({"1m", "3m", "5m", "15m", "30m", "1h", "1d", "1w"})  # market.Timeframe
 SYMBOL_RE = re.compile(r"^[A-Z0-9&._\- ]{1,32}$")
 EXCHANGES = {"NSE", "BSE"}
 
@@ -55,6 +61,38 @@ class PortfolioFrame:
 
 
 @dataclass(frozen=True)
+class RoomFrame:
+    action: str  # "subscribe" | "unsubscribe"
+    room_id: int
+    ref: Any = None
+
+
+@dataclass(frozen=True)
+class RoomSendFrame:
+    room_id: int
+    body: str
+    parent_id: int | None = None
+    share: dict[str, Any] | None = None
+    client_id: str = ""
+    ref: Any = None
+
+
+@dataclass(frozen=True)
+class RoomTypingFrame:
+    room_id: int
+    typing: bool
+    ref: Any = None
+
+
+@dataclass(frozen=True)
+class RoomViewingFrame:
+    room_id: int
+    symbol: SymbolKey | None  # None: no chart open
+    timeframe: str | None = None
+    ref: Any = None
+
+
+@dataclass(frozen=True)
 class PingFrame:
     ref: Any = None
 
@@ -82,14 +120,63 @@ def key_label(key: SymbolKey) -> str:
     return f"{key[0]}:{key[1]}"
 
 
-ClientFrame = QuotesFrame | WatchlistFrame | PortfolioFrame | PingFrame
+ClientFrame = (
+    QuotesFrame | WatchlistFrame | PortfolioFrame | PingFrame | RoomFrame | RoomSendFrame
+    | RoomTypingFrame | RoomViewingFrame
+)
+RoomClientFrame = RoomFrame | RoomSendFrame | RoomTypingFrame | RoomViewingFrame
 
 
-def _positive_id(data: dict[str, Any], ref: Any) -> int:
-    value = data.get("id")
+def _positive_id(data: dict[str, Any], ref: Any, name: str = "id") -> int:
+    value = data.get(name)
     if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-        raise ProtocolError("bad_frame", "`id` must be a positive integer.", ref)
+        raise ProtocolError(
+            "bad_frame", _("`%(name)s` must be a positive integer.") % {"name": name}, ref
+        )
     return value
+
+
+def _room_send(data: dict[str, Any], ref: Any) -> RoomSendFrame:
+    """Shapes only: the body's length, the parent and the share are the service's to judge."""
+    body = data.get("body", "")
+    if not isinstance(body, str):
+        raise ProtocolError("bad_frame", _("`body` must be a string."), ref)
+    parent = data.get("parent")
+    if parent is not None:
+        parent = _positive_id(data, ref, "parent")
+    share = data.get("share")
+    if share is not None and not isinstance(share, dict):
+        raise ProtocolError("bad_frame", _("`share` must be an object or null."), ref)
+    client_id = data.get("client_id") or ""
+    if not isinstance(client_id, str) or len(client_id) > MAX_CLIENT_ID:
+        raise ProtocolError(
+            "bad_frame",
+            _("`client_id` must be a string of at most %(n)d characters.") % {"n": MAX_CLIENT_ID},
+            ref,
+        )
+    return RoomSendFrame(room_id=_positive_id(data, ref, "room"), body=body, parent_id=parent,
+                         share=share, client_id=client_id, ref=ref)
+
+
+def _room_viewing(data: dict[str, Any], ref: Any) -> RoomViewingFrame:
+    room_id = _positive_id(data, ref, "room")
+    raw = data.get("symbol")
+    if raw is None:
+        return RoomViewingFrame(room_id=room_id, symbol=None, ref=ref)
+    key = parse_symbol(raw)
+    if key is None:
+        shown = str(raw)[:40]
+        raise ProtocolError("bad_symbol", _("Malformed symbol: %(symbol)s") % {"symbol": shown},
+                            ref, symbols=[shown])
+    timeframe = data.get("timeframe")
+    if timeframe is not None and timeframe not in TIMEFRAMES:
+        raise ProtocolError(
+            "bad_frame",
+            _("`timeframe` must be one of %(choices)s or null.")
+            % {"choices": ", ".join(sorted(TIMEFRAMES))},
+            ref,
+        )
+    return RoomViewingFrame(room_id=room_id, symbol=key, timeframe=timeframe, ref=ref)
 
 
 def parse_frame(text: str | None) -> ClientFrame:
@@ -109,6 +196,15 @@ def parse_frame(text: str | None) -> ClientFrame:
     kind = data.get("type")
     if kind == "ping":
         return PingFrame(ref=ref)
+    if kind == "room.send":
+        return _room_send(data, ref)
+    if kind == "room.typing":
+        typing = data.get("typing")
+        if not isinstance(typing, bool):
+            raise ProtocolError("bad_frame", _("`typing` must be true or false."), ref)
+        return RoomTypingFrame(room_id=_positive_id(data, ref, "room"), typing=typing, ref=ref)
+    if kind == "room.viewing":
+        return _room_viewing(data, ref)
     if kind not in ("subscribe", "unsubscribe"):
         raise ProtocolError("unknown_type", f"Unknown frame type {kind!r}.", ref)
     topic = data.get("topic")
@@ -137,4 +233,6 @@ def parse_frame(text: str | None) -> ClientFrame:
         return WatchlistFrame(action=kind, watchlist_id=_positive_id(data, ref), ref=ref)
     if topic == "portfolio":
         return PortfolioFrame(action=kind, portfolio_id=_positive_id(data, ref), ref=ref)
+    if topic == "room":
+        return RoomFrame(action=kind, room_id=_positive_id(data, ref), ref=ref)
     raise ProtocolError("unknown_topic", f"Unknown topic {topic!r}.", ref)

@@ -288,6 +288,18 @@ PORTFOLIO_EQUITY_TAX_RATES = [
     {"from": "2024-07-23", "stcg": "0.20", "ltcg": "0.125", "ltcg_exemption": "125000"},
 ]
 
+# --- Rooms (docs/rooms.md) ---
+# Flood limit per user per room: sustained messages a second, and the burst allowed.
+ROOMS_MESSAGE_RATE = float(env_str("ROOMS_MESSAGE_RATE", "1"))
+ROOMS_MESSAGE_BURST = env_int("ROOMS_MESSAGE_BURST", 10)
+# Presence (Redis): a connection not refreshed for TTL seconds is offline; each `ws` process
+# refreshes its connections every HEARTBEAT, sweeps expired ones every SWEEP and announces a
+# room's presence at most once per DEBOUNCE seconds.
+ROOMS_PRESENCE_TTL_SECONDS = float(env_str("ROOMS_PRESENCE_TTL_SECONDS", "25"))
+ROOMS_PRESENCE_HEARTBEAT_SECONDS = float(env_str("ROOMS_PRESENCE_HEARTBEAT_SECONDS", "10"))
+ROOMS_PRESENCE_SWEEP_SECONDS = float(env_str("ROOMS_PRESENCE_SWEEP_SECONDS", "5"))
+ROOMS_PRESENCE_DEBOUNCE_SECONDS = float(env_str("ROOMS_PRESENCE_DEBOUNCE_SECONDS", "0.5"))
+
 # --- Market data (filled by the market data issue) ---
 MARKET_DATA_PROVIDER = env_str("MARKET_DATA_PROVIDER", "simulated")
 MARKET_FETCH_INTERVAL = env_int("MARKET_FETCH_INTERVAL", 5)  # seconds between quote polls

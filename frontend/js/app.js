@@ -1,6 +1,26 @@
 // StockSense page behaviour shared by every page. A plain ES module: no framework,
 // no build step. Every page works without it; this only makes a few things nicer.
 
+/** Close an open header menu (<details data-nav-menu>) on a click elsewhere or Escape. */
+export function initNavMenus(root = document) {
+  const menus = [...root.querySelectorAll("details[data-nav-menu]")];
+  if (!menus.length) return;
+  root.addEventListener("click", (event) => {
+    for (const menu of menus) {
+      if (menu.open && !menu.contains(event.target)) menu.open = false;
+    }
+  });
+  root.addEventListener("keydown", (event) => {
+    if (event.key !== "Escape") return;
+    for (const menu of menus) {
+      if (menu.open) {
+        menu.open = false;
+        menu.querySelector("summary")?.focus();
+      }
+    }
+  });
+}
+
 /** Submit the language switcher as soon as a language is picked. */
 export function initLanguageSwitcher(root = document) {
   for (const form of root.querySelectorAll("form[data-autosubmit]")) {
@@ -82,5 +102,6 @@ export function initNavToggle(root = document) {
 
 initLanguageSwitcher();
 initCopyButtons();
+initNavMenus();
 initConfirmations();
 initNavToggle();

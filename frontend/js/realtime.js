@@ -23,6 +23,7 @@ const statusHandlers = new Set();
 const quoteSymbols = new Map(); // symbol as given -> number of subscribers
 const watchlists = new Map(); // id -> number of subscribers
 const portfolios = new Map(); // id -> number of subscribers
+const rooms = new Map(); // id -> number of subscribers
 
 let socket = null;
 let started = false;
@@ -136,7 +137,8 @@ function resync(reason) {
 
 // --- the socket ---------------------------------------------------------------------------
 
-function send(frame) {
+/** Send one client frame now; false when the socket is not open (nothing is queued). */
+export function send(frame) {
   if (socket && socket.readyState === WebSocket.OPEN) {
     socket.send(JSON.stringify(frame));
     return true;
@@ -153,6 +155,9 @@ function resubscribe() {
   }
   for (const id of portfolios.keys()) {
     send({ type: "subscribe", topic: "portfolio", id, ref: nextRef("f") });
+  }
+  for (const id of rooms.keys()) {
+    send({ type: "subscribe", topic: "room", id, ref: nextRef("r") });
   }
 }
 
@@ -329,5 +334,25 @@ export function unsubscribePortfolio(id) {
   }
 }
 
+/** A room the user is a member of: `subscribed`, then `room.snapshot` (again after every
+ * reconnect), then the room's `room.*` events. Counted per caller; re-sent on reconnect. */
+export function subscribeRoom(id) {
+  const count = rooms.get(id) || 0;
+  rooms.set(id, count + 1);
+  if (!count) send({ type: "subscribe", topic: "room", id, ref: nextRef("r") });
+}
+
+export function unsubscribeRoom(id) {
+  const count = rooms.get(id) || 0;
+  if (count <= 1) {
+    rooms.delete(id);
+    if (count) send({ type: "unsubscribe", topic: "room", id, ref: nextRef("u") });
+  } else {
+    rooms.set(id, count - 1);
+  }
+}
+
 // The server drops a revoked watchlist itself; forget it so reconnects do not re-ask.
 on("watchlist.revoked", (frame) => watchlists.delete(frame.id));
+// Same for a room the user was removed from or left.
+on("room.revoked", (frame) => rooms.delete(frame.id));

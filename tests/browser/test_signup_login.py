@@ -65,7 +65,9 @@ def test_sign_up_confirm_sign_out_and_sign_in(live_server, page: Page, screensho
     expect(page.get_by_test_id("profile-email")).to_have_text(EMAIL)
     assert EmailAddress.objects.get(email=EMAIL).verified
 
-    page.get_by_role("navigation").get_by_role("button", name="Sign out").click()
+    nav = page.get_by_role("navigation")
+    nav.get_by_text("Account", exact=True).click()  # the account menu holds "Sign out"
+    nav.get_by_role("button", name="Sign out").click()
     page.wait_for_url(f"{base}/")
     expect(page.get_by_role("navigation").get_by_role("link", name="Sign in")).to_be_visible()
     page.goto(f"{base}/profile/")
