@@ -72,6 +72,16 @@ class AlertRule(models.Model):
     status = models.CharField(
         _("status"), max_length=8, choices=RuleStatus.choices, default=RuleStatus.ACTIVE
     )
+    # Opt-in: each firing also adds a line to this room's activity feed (while the owner is
+    # a member of it).
+    share_room = models.ForeignKey(
+        "rooms.Room",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("share firings with room"),
+    )
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
     last_fired_at = models.DateTimeField(null=True, blank=True)

@@ -72,6 +72,10 @@ class RuleInputSerializer(serializers.Serializer):  # type: ignore[type-arg]
         write_only=True,
     )
     priority = serializers.ChoiceField(choices=AlertPriority.choices, default=AlertPriority.NORMAL)
+    share_room = serializers.IntegerField(
+        required=False, allow_null=True, min_value=1,
+        help_text=_("A room you are a member of: each firing is added to its activity feed."),
+    )
 
     def __init__(self, *args: Any, partial_update: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -128,14 +132,15 @@ class RuleOutputSerializer(serializers.ModelSerializer):  # type: ignore[type-ar
     symbol = serializers.SerializerMethodField()
     exchange = serializers.SerializerMethodField()
     watchlist_name = serializers.SerializerMethodField()
+    share_room_name = serializers.SerializerMethodField()
 
     class Meta:
         model = AlertRule
         fields = [
             "id", "name", "symbol", "exchange", "watchlist", "watchlist_name", "conditions",
             "combine", "trigger_mode", "bar_timeframe", "cooldown_seconds", "expires_at",
-            "message", "channels", "priority", "status", "created_at", "updated_at",
-            "last_fired_at",
+            "message", "channels", "priority", "share_room", "share_room_name", "status",
+            "created_at", "updated_at", "last_fired_at",
         ]
 
     def get_symbol(self, rule: AlertRule) -> str | None:
@@ -146,6 +151,9 @@ class RuleOutputSerializer(serializers.ModelSerializer):  # type: ignore[type-ar
 
     def get_watchlist_name(self, rule: AlertRule) -> str | None:
         return rule.watchlist.name if rule.watchlist else None
+
+    def get_share_room_name(self, rule: AlertRule) -> str | None:
+        return rule.share_room.name if rule.share_room else None
 
 
 class EventOutputSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]

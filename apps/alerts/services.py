@@ -77,6 +77,15 @@ def _apply(rule: AlertRule, data: dict[str, Any], by: User) -> None:
             raise ValidationError({"watchlist": [_("No such watchlist.")]})
         rule.watchlist = found[0]
         rule.instrument = None
+    if "share_room" in data:
+        rule.share_room = None
+        if data["share_room"] is not None:
+            from apps.rooms.selectors import room_get_for_member
+
+            found_room = room_get_for_member(user=by, room_id=data["share_room"])
+            if found_room is None:
+                raise ValidationError({"share_room": [_("You are not a member of this room.")]})
+            rule.share_room = found_room[0]
     if "conditions" in data:
         _check_conditions(data["conditions"])
         rule.conditions = data["conditions"]
@@ -113,7 +122,7 @@ def alert_create(*, by: User, data: dict[str, Any]) -> AlertRule:
 def _locked(rule_id: int, by: User) -> AlertRule:
     rule = (
         AlertRule.objects.select_for_update(of=("self",))
-        .select_related("instrument__exchange", "watchlist")
+        .select_related("instrument__exchange", "watchlist", "share_room")
         .filter(pk=rule_id, user=by)
         .first()
     )

@@ -15,6 +15,7 @@ from apps.alerts.conditions import SERIALIZERS
 from apps.alerts.models import AlertPriority, Combine, TriggerMode
 from apps.alerts.serializers import RuleOutputSerializer
 from apps.market.models import Timeframe
+from apps.rooms.models import Room
 
 
 def _strings() -> dict[str, str]:
@@ -57,6 +58,7 @@ def alerts_page(request: HttpRequest) -> HttpResponse:
         "data": data, "types": sorted(SERIALIZERS), "timeframes": Timeframe.choices,
         "combines": Combine.choices, "modes": TriggerMode.choices,
         "priorities": AlertPriority.choices,
+        "rooms": Room.objects.filter(members__user=user).order_by("name").only("pk", "name"),
         "channels": [("websocket", _("In-app")), ("email", _("E-mail")), ("sms", _("SMS")),
                      ("push", _("Browser push")), ("slack", "Slack"), ("discord", "Discord"),
                      ("webhook", _("Webhook"))],

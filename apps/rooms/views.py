@@ -234,6 +234,7 @@ def _room_strings() -> dict[str, str]:
         "activityRemoved": _("{user} was removed by {actor}"),
         "activityRole": _("{actor} made {user} {role}"),
         "activityOwner": _("{actor} made {user} the owner"),
+        "activityAlert": _("{actor}'s alert fired: {message}"),
         "activityShared": _("{actor} shared “{title}”"),
         "activityAdded": _("{actor} added {symbol} to the watchlist"),
         "activityRemovedSymbol": _("{actor} removed {symbol} from the watchlist"),

@@ -160,6 +160,7 @@ async function onSubmit(event) {
   };
   if (data.get("name")) body.name = data.get("name");
   if (data.get("message")) body.message = data.get("message");
+  if (data.get("share_room")) body.share_room = Number(data.get("share_room"));
   if (mode === "once_per_bar") body.bar_timeframe = data.get("bar_timeframe");
   if (mode === "every_time") body.cooldown_seconds = Number(data.get("cooldown_seconds") || 0);
   if (data.get("expires_at")) body.expires_at = new Date(data.get("expires_at")).toISOString();

@@ -22,6 +22,8 @@ export function activityText(activity) {
       return t("activityOwner", { actor, user });
     case "shared":
       return data.title ? t("activityShared", { actor, title: data.title }) : `${actor} ${activity.text}`;
+    case "alert_fired":
+      return t("activityAlert", { actor, message: data.message || (data.alert && data.alert.name) || "" });
     case "watchlist_changed":
       if (change.action === "item_added") return t("activityAdded", { actor, symbol: change.symbol || "" });
       if (change.action === "item_removed") return t("activityRemovedSymbol", { actor, symbol: change.symbol || "" });

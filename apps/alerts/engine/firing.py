@@ -230,5 +230,17 @@ def firings_record(firings: list[Firing], instruments: Instruments) -> list[Aler
                       "notification_id": event.notification_id},
         }))
         batch.append(push)
+    shared = [(e, f, r, m, r.share_room_id)
+              for (e, f, r), m in zip(events, messages, strict=True)
+              if r.share_room_id is not None]
+    if shared:  # opted in: the room's activity feed gets the firing too
+        from apps.rooms.services import SharedFiring, room_alert_firings_share
+
+        batch.extend(room_alert_firings_share(firings=[
+            SharedFiring(room_id=room_id, user=r.user, rule_id=r.pk, rule_name=r.name,
+                         event_id=e.pk, symbol=f.symbol, message=m, fired_at=e.fired_at)
+            for e, f, r, m, room_id in shared
+            if room_id is not None
+        ]))
     publish_batch(batch)
     return [e for e, _f, _r in events]

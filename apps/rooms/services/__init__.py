@@ -8,6 +8,7 @@
 - `watchlist_access`: room members' access to the room's shared watchlist.
 """
 
+from apps.rooms.services.alert_shares import SharedFiring, room_alert_firings_share
 from apps.rooms.services.common import (
     InviteLinkGone,
     RoomNotFound,
@@ -76,5 +77,7 @@ __all__ = [
     "room_owner_transfer",
     "room_update",
     "room_watchlist_changed",
+    "room_alert_firings_share",
+    "SharedFiring",
     "watchlist_access_sync",
 ]
