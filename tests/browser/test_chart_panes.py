@@ -168,6 +168,8 @@ def test_rsi_and_macd_panes_toggle_and_are_remembered(live_server, page: Page, s
     # RSI off: its pane is gone, the price pane takes the room, no RSI pixels remain.
     rsi.uncheck()
     expect(chart).to_have_attribute("data-panes", "macd")
+    # The chart lays its panes out again on its next frame, not with the attribute.
+    page.wait_for_function(f"(h) => ({PANES})()[0].height > h", arg=price_height)
     panes = _panes(page)
     assert len(panes) == 2
     assert panes[1]["title"] == "MACD 12, 26, 9"
