@@ -12,6 +12,7 @@ import { apiRequest, el } from "./api.js";
 import * as realtime from "./realtime.js";
 import { ARROWS, CHANGE, PERCENT, PRICE, VOLUME, direction } from "./format.js";
 import { flash } from "./markets.js";
+import { symbolCombobox } from "./symbol-search.js";
 
 const SEARCH_DEBOUNCE_MS = 250;
 const CHANGED_BY_MS = 4000;
@@ -388,24 +389,8 @@ function addForm(list) {
     el("button", { type: "submit", class: "btn btn-sm btn-primary", text: t("add") }),
     error,
   );
-  let options = [];
-  let highlighted = -1;
-  let timer = null;
-  let seq = 0;
-
-  const close = () => {
-    listbox.hidden = true;
-    input.setAttribute("aria-expanded", "false");
-    input.removeAttribute("aria-activedescendant");
-    highlighted = -1;
-  };
-  const highlight = (index) => {
-    highlighted = index;
-    [...listbox.children].forEach((li, i) => li.setAttribute("aria-selected", i === index ? "true" : "false"));
-    if (index >= 0 && listbox.children[index]) input.setAttribute("aria-activedescendant", listbox.children[index].id);
-  };
   const add = async (symbol) => {
-    close();
+    combo.close();
     showError(error, null);
     try {
       await api("POST", watchlistUrl(list.id, "items/"), { symbol });
@@ -416,70 +401,25 @@ function addForm(list) {
     }
     input.focus();
   };
-  const search = async () => {
-    const query = input.value.trim();
-    const mine = ++seq;
-    if (!query) {
-      close();
-      return;
-    }
-    let found = [];
-    try {
+  const combo = symbolCombobox({
+    input,
+    listbox,
+    search: async (query) => {
       const params = new URLSearchParams({ search: query, page_size: "8" });
       const data = await api("GET", `${URLS.instruments}?${params}`);
-      found = (data && (data.results || data)) || [];
-    } catch {
-      found = [];
-    }
-    if (mine !== seq) return; // a newer search is on its way
-    options = found;
-    listbox.replaceChildren(
-      ...(found.length
-        ? found.map((instrument, i) =>
-            el(
-              "li",
-              {
-                id: `dash-add-option-${i}`,
-                role: "option",
-                "aria-selected": "false",
-                dataset: { symbol: `${instrument.exchange}:${instrument.symbol}` },
-                onmousedown: (event) => {
-                  event.preventDefault();
-                  add(`${instrument.exchange}:${instrument.symbol}`);
-                },
-              },
-              el("strong", { text: instrument.symbol }),
-              instrument.exchange !== "NSE" ? el("span", { class: "badge", text: instrument.exchange }) : null,
-              el("span", { class: "muted", text: ` ${instrument.name}` }),
-            ),
-          )
-        : [el("li", { class: "muted dash-option-empty", text: t("noMatches") })]),
-    );
-    listbox.hidden = false;
-    input.setAttribute("aria-expanded", "true");
-    highlight(found.length ? 0 : -1);
-  };
-  input.addEventListener("input", () => {
-    clearTimeout(timer);
-    timer = setTimeout(search, SEARCH_DEBOUNCE_MS);
+      return (data && (data.results || data)) || [];
+    },
+    onChoose: (instrument) => add(`${instrument.exchange}:${instrument.symbol}`),
+    idPrefix: "dash-add-option",
+    strings: { noMatches: t("noMatches") },
+    debounceMs: SEARCH_DEBOUNCE_MS,
+    enterChooses: false, // Enter submits the form, which adds the highlighted option
   });
-  input.addEventListener("keydown", (event) => {
-    if (event.key === "ArrowDown" && options.length) {
-      event.preventDefault();
-      highlight((highlighted + 1) % options.length);
-    } else if (event.key === "ArrowUp" && options.length) {
-      event.preventDefault();
-      highlight((highlighted - 1 + options.length) % options.length);
-    } else if (event.key === "Escape") {
-      close();
-    }
-  });
-  input.addEventListener("blur", () => setTimeout(close, 150));
   form.addEventListener("submit", (event) => {
     event.preventDefault();
-    clearTimeout(timer);
-    if (!listbox.hidden && highlighted >= 0 && options[highlighted]) {
-      const chosen = options[highlighted];
+    combo.cancel();
+    const chosen = combo.current();
+    if (chosen) {
       add(`${chosen.exchange}:${chosen.symbol}`);
     } else if (input.value.trim()) {
       add(input.value.trim());

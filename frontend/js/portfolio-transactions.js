@@ -16,6 +16,7 @@ import {
   t,
   url,
 } from "./portfolio-util.js";
+import { symbolCombobox } from "./symbol-search.js";
 
 const SEARCH_DEBOUNCE_MS = 250;
 const KIND_FIELDS = {
@@ -280,87 +281,20 @@ export class Transactions {
 
   wireSymbolSearch() {
     const input = this.form.elements.symbol;
-    const listbox = this.form.querySelector("#tx-symbol-options");
-    let options = [];
-    let highlighted = -1;
-    let timer = null;
-    let seq = 0;
-    const close = () => {
-      listbox.hidden = true;
-      input.setAttribute("aria-expanded", "false");
-      input.removeAttribute("aria-activedescendant");
-      highlighted = -1;
-    };
-    const highlight = (index) => {
-      highlighted = index;
-      [...listbox.children].forEach((li, i) => li.setAttribute("aria-selected", i === index ? "true" : "false"));
-      if (index >= 0 && listbox.children[index]) input.setAttribute("aria-activedescendant", listbox.children[index].id);
-    };
-    const choose = (instrument) => {
-      input.value = instrument.exchange === "NSE" ? instrument.symbol : `${instrument.exchange}:${instrument.symbol}`;
-      close();
-    };
-    const search = async () => {
-      const query = input.value.trim();
-      const mine = ++seq;
-      if (!query) {
-        close();
-        return;
-      }
-      let found = [];
-      try {
+    symbolCombobox({
+      input,
+      listbox: this.form.querySelector("#tx-symbol-options"),
+      search: async (query) => {
         const data = await api("GET", `${url("instruments")}?${new URLSearchParams({ search: query, page_size: "8" })}`);
-        found = (data && (data.results || data)) || [];
-      } catch {
-        found = [];
-      }
-      if (mine !== seq) return;
-      options = found;
-      listbox.replaceChildren(
-        ...(found.length
-          ? found.map((instrument, i) =>
-              el(
-                "li",
-                {
-                  id: `tx-symbol-option-${i}`,
-                  role: "option",
-                  "aria-selected": "false",
-                  dataset: { symbol: `${instrument.exchange}:${instrument.symbol}` },
-                  onmousedown: (event) => {
-                    event.preventDefault();
-                    choose(instrument);
-                  },
-                },
-                el("strong", { text: instrument.symbol }),
-                instrument.exchange !== "NSE" ? el("span", { class: "badge", text: instrument.exchange }) : null,
-                el("span", { class: "muted", text: ` ${instrument.name}` }),
-              ),
-            )
-          : [el("li", { class: "muted dash-option-empty", text: t("noMatches") })]),
-      );
-      listbox.hidden = false;
-      input.setAttribute("aria-expanded", "true");
-      highlight(found.length ? 0 : -1);
-    };
-    input.addEventListener("input", () => {
-      clearTimeout(timer);
-      timer = setTimeout(search, SEARCH_DEBOUNCE_MS);
+        return (data && (data.results || data)) || [];
+      },
+      onChoose: (instrument) => {
+        input.value = instrument.exchange === "NSE" ? instrument.symbol : `${instrument.exchange}:${instrument.symbol}`;
+      },
+      idPrefix: "tx-symbol-option",
+      strings: { noMatches: t("noMatches") },
+      debounceMs: SEARCH_DEBOUNCE_MS,
     });
-    input.addEventListener("keydown", (event) => {
-      if (event.key === "ArrowDown" && options.length) {
-        event.preventDefault();
-        highlight((highlighted + 1) % options.length);
-      } else if (event.key === "ArrowUp" && options.length) {
-        event.preventDefault();
-        highlight((highlighted - 1 + options.length) % options.length);
-      } else if (event.key === "Enter" && !listbox.hidden && highlighted >= 0 && options[highlighted]) {
-        event.preventDefault();
-        choose(options[highlighted]);
-      } else if (event.key === "Escape") {
-        close();
-      }
-    });
-    input.addEventListener("blur", () => setTimeout(close, 150));
   }
 
   // --- import -----------------------------------------------------------------------------
