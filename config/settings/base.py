@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "apps.alerts",
     "apps.portfolios",
     "apps.rooms",
+    "apps.signals",
 ]
 
 MIDDLEWARE = [
