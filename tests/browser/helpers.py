@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
 
 from allauth.account.models import EmailAddress
+from django.db import connections
 from playwright.sync_api import Page
 
 from apps.accounts.models import User
+
+T = TypeVar("T")
 
 
 def verified_user(email: str, password: str, **fields: Any) -> User:
@@ -23,3 +28,17 @@ def sign_in(page: Page, base_url: str, email: str, password: str) -> None:
     page.fill("#id_password", password)
     page.locator("main").get_by_role("button", name="Sign In").click()
     page.wait_for_url(f"{base_url}/profile/")
+
+
+def as_server(service: Callable[..., T], **kwargs: Any) -> T:
+    """Call a service as a request would, off this thread: Playwright's event loop runs
+    here, and `events.publish` cannot reach the channel layer from an event-loop thread."""
+
+    def call() -> T:
+        try:
+            return service(**kwargs)
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(call).result()

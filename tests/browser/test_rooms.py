@@ -6,14 +6,11 @@ a message for everyone, and the phone layout's tabs. Assertions are on what a us
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
-from django.db import connections
 from django.utils import timezone
 from playwright.sync_api import Dialog, Locator, Page, expect
 
@@ -25,12 +22,11 @@ from apps.realtime.quotes import quotes_publish
 from apps.rooms import services
 from apps.rooms.models import Message, Room, RoomMember, Visibility
 from apps.watchlists import services as watchlist_services
-from tests.browser.helpers import sign_in, verified_user
+from tests.browser.helpers import as_server, sign_in, verified_user
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 PASSWORD = "Bank-Nifty-48k-2026!"
-T = TypeVar("T")
 
 
 @pytest.fixture(autouse=True)
@@ -41,19 +37,6 @@ def _market(market_seed: None) -> None:
 def _user(email: str, name: str) -> User:
     return verified_user(email, PASSWORD, display_name=name)
 
-
-def _as_server(service: Callable[..., T], **kwargs: Any) -> T:
-    """Call a service as a request would, off this thread: Playwright's event loop runs
-    here, and `events.publish` cannot reach the channel layer from an event-loop thread."""
-
-    def call() -> T:
-        try:
-            return service(**kwargs)
-        finally:
-            connections.close_all()
-
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(call).result()
 
 
 def _quote(symbol: str, price: str, prev_close: str) -> Quote:
@@ -66,15 +49,15 @@ def _quote(symbol: str, price: str, prev_close: str) -> Quote:
 
 def _room(owner: User, *members: User, symbols: tuple[str, ...] = ("RELIANCE",)) -> Room:
     """A discoverable room of `owner` that `members` joined, its watchlist holding `symbols`."""
-    room = _as_server(
+    room = as_server(
         services.room_create,
         by=owner, name="Swing traders", description="Daily setups",
         visibility=Visibility.DISCOVERABLE,
     )  # fmt: skip
     for member in members:
-        _as_server(services.room_join, room_id=room.pk, by=member)
+        as_server(services.room_join, room_id=room.pk, by=member)
     for symbol in symbols:
-        _as_server(
+        as_server(
             watchlist_services.watchlist_item_add,
             watchlist_id=room.watchlist_id, symbol=symbol, by=owner,
         )  # fmt: skip
@@ -265,8 +248,8 @@ def test_a_moderator_deletes_a_message_for_everyone(
     owner = _user("kavya.menon@example.in", "Kavya")
     member = _user("rohan.das@example.in", "Rohan")
     room = _room(owner, member)
-    _as_server(services.message_create, room=room, author=owner, body="Results on Friday")
-    _as_server(
+    as_server(services.message_create, room=room, author=owner, body="Results on Friday")
+    as_server(
         services.message_create, room=room, author=member, body="Buy this penny stock now!!!"
     )
 
@@ -308,7 +291,7 @@ def test_a_moderator_deletes_a_message_for_everyone(
         timeout=5_000
     )
     expect(second_page.get_by_role("combobox", name="Message")).to_be_disabled()
-    _as_server(services.message_create, room=room, author=owner, body="Members only from now")
+    as_server(services.message_create, room=room, author=owner, body="Members only from now")
     expect(_message(page, "Members only from now")).to_be_visible()
     second_page.wait_for_timeout(500)
     expect(_message(second_page, "Members only from now")).to_have_count(0)
@@ -321,7 +304,7 @@ def test_the_phone_layout_is_tabs_without_horizontal_overflow(
     owner = _user("sneha.pillai@example.in", "Sneha Pillai-Krishnamurthy")
     room = _room(owner, symbols=("RELIANCE", "BAJFINANCE", "TCS"))
     ingest.quotes_ingest(batch=[_quote("RELIANCE", "2951.20", "2900")], source=DataSource.SIMULATED)
-    _as_server(
+    as_server(
         services.message_create, room=room, author=owner,
         body="A long line without spaces: https://example.com/" + "x" * 120 + " and $RELIANCE",
     )  # fmt: skip
@@ -363,7 +346,7 @@ def test_the_phone_layout_is_tabs_without_horizontal_overflow(
     phone_page.goto(f"{base}/rooms/")
     expect(phone_page.locator(f'[data-room-list] [data-room-id="{room.pk}"]')).to_be_visible()
     _no_horizontal_overflow(phone_page, "the room list")
-    link = _as_server(services.room_invite_link_create, room_id=room.pk, by=owner, max_uses=None)
+    link = as_server(services.room_invite_link_create, room_id=room.pk, by=owner, max_uses=None)
     phone_page.goto(f"{base}/rooms/join/{link.token}/")
     expect(phone_page.get_by_text("You are already a member of this room.")).to_be_visible()
     _no_horizontal_overflow(phone_page, "the invite page")
@@ -388,7 +371,7 @@ def _alert(owner: User) -> int:
         assert response.status_code == 201, response.content
         return int(response.json()["id"])
 
-    return _as_server(create)
+    return as_server(create)
 
 
 def test_mentions_edits_and_shared_cards(

@@ -5,24 +5,20 @@ Only the http(s) URLs the server lists in `links` become anchors, opened safely.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
-from django.db import connections
 from playwright.sync_api import Page, expect
 
 from apps.accounts.models import User
 from apps.market import ingest
 from apps.rooms import services
 from apps.rooms.models import Message, Room, Visibility
-from tests.browser.helpers import sign_in, verified_user
+from tests.browser.helpers import as_server, sign_in, verified_user
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 PASSWORD = "Midcap-Select-2026!"
-T = TypeVar("T")
 
 SCRIPT = "<script>window.__xss=1</script>"
 ONERROR = '<img src=x onerror="window.__xss=1">'
@@ -38,16 +34,6 @@ EVIL_NAME = '<img src=y onerror="window.__xss=2">Asha'
 def _market(market_seed: None) -> None:
     ingest._instrument_ids.clear()  # cached per process; a flush may have changed the ids
 
-
-def _as_server(service: Callable[..., T], **kwargs: Any) -> T:
-    def call() -> T:
-        try:
-            return service(**kwargs)
-        finally:
-            connections.close_all()
-
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(call).result()
 
 
 def _open_room(page: Page, base: str, user: User, room: Room) -> None:
@@ -87,11 +73,11 @@ def test_html_scripts_and_javascript_links_are_shown_as_text_and_never_run(
     base = live_server.url
     sender = verified_user("asha.rao@example.in", PASSWORD, display_name=EVIL_NAME)
     reader = verified_user("vikram.shah@example.in", PASSWORD, display_name="Vikram")
-    room = _as_server(
+    room = as_server(
         services.room_create, by=sender, name="Swing traders", description="",
         visibility=Visibility.DISCOVERABLE,
     )  # fmt: skip
-    _as_server(services.room_join, room_id=room.pk, by=reader)
+    as_server(services.room_join, room_id=room.pk, by=reader)
     _open_room(second_page, base, reader, room)
     _open_room(page, base, sender, room)
 

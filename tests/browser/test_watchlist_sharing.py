@@ -6,25 +6,21 @@ owner's own edits (reorder, note, rename, delete). Assertions are on what a user
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
-from django.db import connections
 from playwright.sync_api import Dialog, Locator, Page, expect
 
 from apps.accounts.models import User
 from apps.market import ingest
 from apps.watchlists import services
 from apps.watchlists.models import Watchlist
-from tests.browser.helpers import sign_in, verified_user
+from tests.browser.helpers import as_server, sign_in, verified_user
 from tests.factories import WatchlistMemberFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 PASSWORD = "Sensex-80k-2026!"
-T = TypeVar("T")
 
 
 @pytest.fixture(autouse=True)
@@ -36,24 +32,11 @@ def _user(email: str, name: str) -> User:
     return verified_user(email, PASSWORD, display_name=name)
 
 
-def _as_server(service: Callable[..., T], **kwargs: Any) -> T:
-    """Call a service as a request would, off this thread: Playwright's event loop runs
-    here, and `events.publish` cannot reach the channel layer from an event-loop thread."""
-
-    def call() -> T:
-        try:
-            return service(**kwargs)
-        finally:
-            connections.close_all()
-
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(call).result()
-
 
 def _list(owner: User, name: str, *symbols: str) -> Watchlist:
-    watchlist = _as_server(services.watchlist_create, name=name, by=owner)
+    watchlist = as_server(services.watchlist_create, name=name, by=owner)
     for symbol in symbols:
-        _as_server(services.watchlist_item_add, watchlist_id=watchlist.pk, symbol=symbol, by=owner)
+        as_server(services.watchlist_item_add, watchlist_id=watchlist.pk, symbol=symbol, by=owner)
     return watchlist
 
 
@@ -169,7 +152,7 @@ def test_an_invitation_changes_and_goes_away_live(
     invitations = page.get_by_role("region", name="Invitations")
     expect(invitations).to_be_hidden()
 
-    member = _as_server(
+    member = as_server(
         services.watchlist_member_invite,
         watchlist_id=watchlist.pk, email=invitee.email, role="viewer", by=owner,
     )
@@ -179,8 +162,8 @@ def test_an_invitation_changes_and_goes_away_live(
     )
 
     # The owner renames the list and makes the offer an editor's: the same invitation changes.
-    _as_server(services.watchlist_rename, watchlist_id=watchlist.pk, name="Healthcare", by=owner)
-    _as_server(
+    as_server(services.watchlist_rename, watchlist_id=watchlist.pk, name="Healthcare", by=owner)
+    as_server(
         services.watchlist_member_set_role,
         watchlist_id=watchlist.pk, member_id=member.pk, role="editor", by=owner,
     )
@@ -188,7 +171,7 @@ def test_an_invitation_changes_and_goes_away_live(
     expect(item).to_have_count(1)
 
     # Withdrawn: it disappears, and nothing was shared.
-    _as_server(
+    as_server(
         services.watchlist_member_remove,
         watchlist_id=watchlist.pk, member_id=member.pk, by=owner,
     )
@@ -196,7 +179,7 @@ def test_an_invitation_changes_and_goes_away_live(
     expect(page.get_by_text("You have no watchlists yet.")).to_be_visible()
 
     # Invited again, then declined.
-    _as_server(
+    as_server(
         services.watchlist_member_invite,
         watchlist_id=watchlist.pk, email=invitee.email, role="viewer", by=owner,
     )
