@@ -13,4 +13,5 @@ urlpatterns = [
     path("", include("apps.portfolios.api_analytics_urls")),
     path("", include("apps.portfolios.api_imports_urls")),
     path("", include("apps.rooms.api_urls")),
+    path("", include("apps.signals.api_urls")),
 ]

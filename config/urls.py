@@ -27,6 +27,7 @@ urlpatterns = [
     path("alerts/", include("apps.alerts.urls")),
     path("portfolios/", include("apps.portfolios.urls")),
     path("rooms/", include("apps.rooms.urls")),
+    path("signals/", include("apps.signals.urls")),
     path("", include("apps.accounts.urls")),
     path("", core_views.landing, name="landing"),
 ]

@@ -1,0 +1,5 @@
+"""api_backtests"""
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []

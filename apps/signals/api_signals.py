@@ -1,0 +1,5 @@
+"""api_signals"""
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []

@@ -1,0 +1,5 @@
+"""pages_backtests"""
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []

@@ -1,0 +1,5 @@
+"""pages_signals"""
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []
