@@ -20,7 +20,11 @@ from .base import BUY, NONE, SELL
 
 
 def _events(bars: pd.DataFrame, buy: np.ndarray, sell: np.ndarray) -> pd.Series:
-    out = np.where(buy, BUY, np.where(sell, SELL, NONE)).astype(np.int8)
+    """+1 where ``buy``, else -1 where ``sell``, else 0 (two masked writes: this runs for every
+    combination of a parameter sweep)."""
+    out = np.full(len(buy), NONE, dtype=np.int8)
+    out[sell] = SELL
+    out[buy] = BUY
     return pd.Series(out, index=bars.index)
 
 
