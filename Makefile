@@ -44,8 +44,10 @@ run: services-up
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py install_schedules
 	$(BIN)/python manage.py seed_demo
-	$(BIN)/python manage.py load_history --provider simulated --symbols ALL --timeframe 1d --days 365
+	$(BIN)/python manage.py load_history --provider simulated --symbols ALL --timeframe 1d --days 1825
 	$(BIN)/python manage.py load_history --provider simulated --symbols ALL --timeframe 1m --days 7 --no-daily-rollup
+	$(BIN)/python manage.py signals_run --timeframe 1d --evidence
+	$(BIN)/python manage.py signals_run --timeframe 15m
 	@echo ""
 	@echo "  StockSense is starting: open http://127.0.0.1:$(WEB_PORT)/"
 	@echo "  Demo login: demo@stocksense.local / demo-investor-2026"
@@ -76,6 +78,7 @@ bench: services-up
 	$(BIN)/python -m bench.alerts
 	$(BIN)/python -m bench.rooms
 	$(BIN)/python -m bench.portfolios
+	$(BIN)/python -m pip install --quiet -r requirements/bench.txt && $(BIN)/python -m bench.signals
 
 messages: install
 	$(BIN)/python manage.py makemessages -l en -l hi --ignore=.venv --ignore=.local --ignore=node_modules

@@ -60,3 +60,29 @@ SCHEDULES: list[Schedule] = [
         crontab=("0", "16", "1-5"),  # Mon-Fri; the NSE session closes at 15:30 IST
     ),
 ]
+
+# Live signals (docs/signals.md): each run judges the open signals on the bar that just
+# closed, then issues new ones. NSE 15-minute bars start at 09:15 and close at :30, :45,
+# :00 and :15, so the runs at :31/:46/:01/:16 come a minute after each close (09:01 and
+# 09:16 find nothing new; 15:31 takes the day's last bar). The task itself skips holidays.
+SCHEDULES += [
+    Schedule(
+        name=f"Signals on {timeframe} bar close",
+        task="apps.signals.tasks.signals_bar_close",
+        crontab=crontab,
+        expire_seconds=expire,
+        kwargs={"timeframe": timeframe},
+    )
+    for timeframe, crontab, expire in (
+        ("15m", ("1,16,31,46", "9-15", "1-5"), 10 * 60),
+        ("1d", ("40", "15", "1-5"), 2 * 60 * 60),  # the daily bar closes at 15:30 IST
+    )
+    if timeframe in settings.SIGNALS_TIMEFRAMES
+]
+SCHEDULES.append(
+    Schedule(
+        name="Signals: refresh backtested evidence",
+        task="apps.signals.tasks.signals_evidence_refresh_all",
+        crontab=("0", "18", "1-5"),
+    )
+)

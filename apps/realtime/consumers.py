@@ -28,6 +28,7 @@ from apps.realtime.stats import get_stats
 from apps.realtime.sync import ws_sync
 from apps.realtime.watchdog import get_watchdog
 from apps.rooms.realtime import ConnectionRooms, room_event
+from apps.signals.realtime import ConnectionSignals
 
 logger = logging.getLogger(__name__)
 
@@ -129,6 +130,7 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
         self.watchlists: set[int] = set()
         self.portfolios: set[int] = set()
         self.rooms: ConnectionRooms | None = None  # made on the first room frame
+        self.signals: ConnectionSignals | None = None  # made on the first signals frame
         self.pending: dict[SymbolKey, str] = {}
         self.control: list[dict[str, Any]] = []  # rare: a list is 700 B smaller than a deque
         self.bucket = TokenBucket(FRAMES_PER_SECOND, FRAME_BURST)
@@ -184,6 +186,9 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
         rooms: ConnectionRooms | None = getattr(self, "rooms", None)
         if rooms is not None:
             await rooms.close()
+        signals: ConnectionSignals | None = getattr(self, "signals", None)
+        if signals is not None:
+            await signals.close()
 
     # -- sending ------------------------------------------------------------------------------
 
@@ -304,6 +309,10 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
                 await self._portfolio(frame)
             elif isinstance(frame, protocol.RoomClientFrame):
                 await self._room_state().handle(frame)
+            elif isinstance(frame, protocol.SignalsFrame):
+                if self.signals is None:
+                    self.signals = ConnectionSignals(self)
+                await self.signals.handle(frame)
             else:
                 await self._watchlist(frame)
         except ProtocolError as error:
@@ -413,6 +422,9 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
             if forwarded is None:
                 return  # a room this socket has not open (or your own typing)
             event = forwarded
+        elif str(kind).startswith("signal."):
+            if self.signals is None or not self.signals.accepts(event):
+                return  # unsubscribed since, or the copy of an overlapping group
         elif kind == "portfolio.changed":
             if int(event.get("id") or 0) in self.portfolios:
                 get_live_portfolios().reload_soon(int(event["id"]))

@@ -6,9 +6,10 @@ client that missed an event re-fetches over REST (every frame carries a sequence
 it can tell). Quote ticks do not use this path — see `apps/realtime/hub.py`.
 
 Groups: `user.<id>` (every connection of a user), `watchlist.<id>` and `room.<id>`
-(connections subscribed to that watchlist or room). Event `type`s are dotted
-(`watchlist.updated`); the consumer turns the dot into its handler name and forwards the
-event as a frame.
+(connections subscribed to that watchlist or room), `signals.all`,
+`signals.instrument.<id>` and `signals.strategy.<key>` (signal subscriptions). Event
+`type`s are dotted (`watchlist.updated`); the consumer turns the dot into its handler name
+and forwards the event as a frame.
 """
 
 from __future__ import annotations
@@ -34,6 +35,18 @@ def watchlist_group(watchlist_id: int) -> str:
 
 def room_group(room_id: int) -> str:
     return f"room.{room_id}"
+
+
+def signals_all_group() -> str:
+    return "signals.all"
+
+
+def signals_instrument_group(instrument_id: int) -> str:
+    return f"signals.instrument.{instrument_id}"
+
+
+def signals_strategy_group(strategy_key: str) -> str:
+    return f"signals.strategy.{strategy_key}"
 
 
 def publish(group: str, event: dict[str, Any]) -> None:

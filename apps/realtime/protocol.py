@@ -93,6 +93,16 @@ class RoomViewingFrame:
 
 
 @dataclass(frozen=True)
+class SignalsFrame:
+    """Signals of every instrument and strategy, of one instrument, or of one strategy."""
+
+    action: str  # "subscribe" | "unsubscribe"
+    symbol: SymbolKey | None = None
+    strategy: str | None = None
+    ref: Any = None
+
+
+@dataclass(frozen=True)
 class PingFrame:
     ref: Any = None
 
@@ -122,7 +132,7 @@ def key_label(key: SymbolKey) -> str:
 
 ClientFrame = (
     QuotesFrame | WatchlistFrame | PortfolioFrame | PingFrame | RoomFrame | RoomSendFrame
-    | RoomTypingFrame | RoomViewingFrame
+    | RoomTypingFrame | RoomViewingFrame | SignalsFrame
 )
 RoomClientFrame = RoomFrame | RoomSendFrame | RoomTypingFrame | RoomViewingFrame
 
@@ -177,6 +187,25 @@ def _room_viewing(data: dict[str, Any], ref: Any) -> RoomViewingFrame:
             ref,
         )
     return RoomViewingFrame(room_id=room_id, symbol=key, timeframe=timeframe, ref=ref)
+
+
+def _signals(kind: str, data: dict[str, Any], ref: Any) -> SignalsFrame:
+    """Shapes only: whether the symbol or the strategy exists is the consumer's to judge."""
+    raw_symbol, strategy = data.get("symbol"), data.get("strategy")
+    if raw_symbol is not None and strategy is not None:
+        raise ProtocolError(
+            "bad_frame", _("Give `symbol` or `strategy`, not both (neither: all signals)."), ref
+        )
+    if strategy is not None and (not isinstance(strategy, str) or not 0 < len(strategy) <= 40):
+        raise ProtocolError("bad_frame", _("`strategy` must be a strategy key."), ref)
+    symbol = None
+    if raw_symbol is not None:
+        symbol = parse_symbol(raw_symbol)
+        if symbol is None:
+            shown = str(raw_symbol)[:40]
+            raise ProtocolError("bad_symbol", _("Malformed symbol: %(symbol)s") % {"symbol": shown},
+                                ref, symbols=[shown])
+    return SignalsFrame(action=kind, symbol=symbol, strategy=strategy, ref=ref)
 
 
 def parse_frame(text: str | None) -> ClientFrame:
@@ -235,4 +264,6 @@ def parse_frame(text: str | None) -> ClientFrame:
         return PortfolioFrame(action=kind, portfolio_id=_positive_id(data, ref), ref=ref)
     if topic == "room":
         return RoomFrame(action=kind, room_id=_positive_id(data, ref), ref=ref)
+    if topic == "signals":
+        return _signals(kind, data, ref)
     raise ProtocolError("unknown_topic", f"Unknown topic {topic!r}.", ref)

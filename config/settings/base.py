@@ -216,6 +216,10 @@ SPECTACULAR_SETTINGS = {
         "TimeframeEnum": "apps.market.models.Timeframe",
         "NotificationChannelEnum": "apps.alerts.serializers.CHANNEL_CHOICES",
         "TransactionKindEnum": "apps.portfolios.models.TransactionKind",
+        "SignalFollowKindEnum": "apps.signals.models.FollowKind",
+        "BacktestRunKindEnum": "apps.signals.models.RunKind",
+        "BacktestRunStatusEnum": "apps.signals.models.RunStatus",
+        "SignalActionEnum": "apps.signals.models.Action",
     },
 }
 
@@ -300,6 +304,22 @@ ROOMS_PRESENCE_TTL_SECONDS = float(env_str("ROOMS_PRESENCE_TTL_SECONDS", "25"))
 ROOMS_PRESENCE_HEARTBEAT_SECONDS = float(env_str("ROOMS_PRESENCE_HEARTBEAT_SECONDS", "10"))
 ROOMS_PRESENCE_SWEEP_SECONDS = float(env_str("ROOMS_PRESENCE_SWEEP_SECONDS", "5"))
 ROOMS_PRESENCE_DEBOUNCE_SECONDS = float(env_str("ROOMS_PRESENCE_DEBOUNCE_SECONDS", "0.5"))
+
+# --- Live signals (docs/signals.md) ---
+# Timeframes signals are issued on (each has its bar-close beat schedule).
+SIGNALS_TIMEFRAMES = env_list("SIGNALS_TIMEFRAMES", ["1d", "15m"])
+SIGNALS_HISTORY_BARS = env_int("SIGNALS_HISTORY_BARS", 600)  # closed bars the strategies see
+SIGNALS_ATR_PERIOD = env_int("SIGNALS_ATR_PERIOD", 14)
+SIGNALS_STOP_ATR = float(env_str("SIGNALS_STOP_ATR", "2.0"))  # stop = entry -/+ this x ATR
+SIGNALS_TARGET_R = float(env_str("SIGNALS_TARGET_R", "2.0"))  # target = entry +/- this x risk
+SIGNALS_EXPIRY_BARS = env_int("SIGNALS_EXPIRY_BARS", 20)  # open this long -> "expired"
+SIGNALS_EVIDENCE_BARS = env_int("SIGNALS_EVIDENCE_BARS", 5000)  # bars an evidence backtest reads
+SIGNALS_EVIDENCE_MAX_AGE_HOURS = env_int("SIGNALS_EVIDENCE_MAX_AGE_HOURS", 24)
+SIGNALS_MIN_EVIDENCE_TRADES = env_int("SIGNALS_MIN_EVIDENCE_TRADES", 10)  # fewer: no confidence
+# Live vs backtested hit rate: flagged as drifting from this many resolved live signals on,
+# when the two differ by at least the threshold.
+SIGNALS_DRIFT_MIN_LIVE = env_int("SIGNALS_DRIFT_MIN_LIVE", 10)
+SIGNALS_DRIFT_THRESHOLD = float(env_str("SIGNALS_DRIFT_THRESHOLD", "0.15"))
 
 # --- Market data (filled by the market data issue) ---
 MARKET_DATA_PROVIDER = env_str("MARKET_DATA_PROVIDER", "simulated")
