@@ -57,6 +57,55 @@ async function getJson(url) {
   return response.json();
 }
 
+// --- the shared candlestick chart -------------------------------------------------------------
+
+/**
+ * A chart in `box` with this page's look (colours, IST axis, Indian price format) and one
+ * candlestick series; other pages (the signal card) draw on it. Returns `{chart, candles}`.
+ */
+export function candleChart(box, { intraday = false } = {}) {
+  const chart = createChart(box, {
+    autoSize: true,
+    layout: {
+      background: { color: "#ffffff" },
+      textColor: COLORS.text,
+      fontFamily: getComputedStyle(document.body).fontFamily,
+      panes: { separatorColor: "#d9dfe8", enableResize: true },
+    },
+    grid: { vertLines: { color: COLORS.grid }, horzLines: { color: COLORS.grid } },
+    localization: {
+      locale: "en-IN",
+      priceFormatter: (price) => AXIS_PRICE.format(price),
+    },
+    rightPriceScale: { borderColor: "#d9dfe8" },
+    timeScale: { borderColor: "#d9dfe8", timeVisible: intraday, secondsVisible: false },
+    crosshair: { mode: 0 },
+  });
+  const candles = chart.addSeries(CandlestickSeries, {
+    upColor: COLORS.up,
+    downColor: COLORS.down,
+    borderUpColor: COLORS.up,
+    borderDownColor: COLORS.down,
+    wickUpColor: COLORS.up,
+    wickDownColor: COLORS.down,
+    priceFormat: { type: "price", precision: 2, minMove: 0.05 },
+  });
+  return { chart, candles };
+}
+
+/** Bars of a candles API body as chart bars: {time (chart), open, high, low, close, volume, iso}. */
+export function chartBars(body) {
+  return (body.bars || []).map((bar) => ({
+    time: toChart(epochOf(bar.t)),
+    open: Number(bar.o),
+    high: Number(bar.h),
+    low: Number(bar.l),
+    close: Number(bar.c),
+    volume: Number(bar.v),
+    iso: bar.t,
+  }));
+}
+
 // --- the page ------------------------------------------------------------------------------
 
 class InstrumentPage {
@@ -91,33 +140,9 @@ class InstrumentPage {
 
   build() {
     this.box.replaceChildren();
-    const intraday = this.timeframe in INTRADAY_MINUTES;
-    this.chart = createChart(this.box, {
-      autoSize: true,
-      layout: {
-        background: { color: "#ffffff" },
-        textColor: COLORS.text,
-        fontFamily: getComputedStyle(document.body).fontFamily,
-        panes: { separatorColor: "#d9dfe8", enableResize: true },
-      },
-      grid: { vertLines: { color: COLORS.grid }, horzLines: { color: COLORS.grid } },
-      localization: {
-        locale: "en-IN",
-        priceFormatter: (price) => AXIS_PRICE.format(price),
-      },
-      rightPriceScale: { borderColor: "#d9dfe8" },
-      timeScale: { borderColor: "#d9dfe8", timeVisible: intraday, secondsVisible: false },
-      crosshair: { mode: 0 },
-    });
-    this.candles = this.chart.addSeries(CandlestickSeries, {
-      upColor: COLORS.up,
-      downColor: COLORS.down,
-      borderUpColor: COLORS.up,
-      borderDownColor: COLORS.down,
-      wickUpColor: COLORS.up,
-      wickDownColor: COLORS.down,
-      priceFormat: { type: "price", precision: 2, minMove: 0.05 },
-    });
+    ({ chart: this.chart, candles: this.candles } = candleChart(this.box, {
+      intraday: this.timeframe in INTRADAY_MINUTES,
+    }));
     this.volume = this.chart.addSeries(HistogramSeries, {
       priceScaleId: "volume",
       priceFormat: { type: "volume" },
@@ -171,15 +196,7 @@ class InstrumentPage {
   // bars ------------------------------------------------------------------------------------
 
   parseBars(body) {
-    return (body.bars || []).map((bar) => ({
-      time: toChart(epochOf(bar.t)),
-      open: Number(bar.o),
-      high: Number(bar.h),
-      low: Number(bar.l),
-      close: Number(bar.c),
-      volume: Number(bar.v),
-      iso: bar.t,
-    }));
+    return chartBars(body);
   }
 
   render() {

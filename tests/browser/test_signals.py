@@ -1,0 +1,174 @@
+"""Real-browser tests of the signals pages: from the feed to a signal's card, whose chart
+draws the instrument's candles with the entry, target and stop-loss as price lines (read
+back from the chart itself) next to the evidence; following from the card; the phone size."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from apps.market import ingest
+from apps.market.candle_store import bucket_start
+from apps.market.models import Instrument
+from apps.signals.models import Signal, SignalFollow, StrategyEvidence
+from apps.signals.tests.conftest import bars_synthetic, candles_insert
+from apps.signals.tests.factories import SignalFactory
+from tests.browser.helpers import sign_in, verified_user
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+EMAIL = "meera.nair@example.in"
+PASSWORD = "Nifty-Fifty-2026!"
+BARS = 120
+SIGNAL_BAR = 100
+
+# Pixels of the candle colours (#0e8a55 up, #d0312d down) on the chart's canvases.
+CANDLE_PIXELS = """
+(root) => {
+  let count = 0;
+  for (const canvas of root.querySelectorAll("canvas")) {
+    if (!canvas.width || !canvas.height) continue;
+    const data = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height).data;
+    for (let i = 0; i < data.length; i += 4) {
+      const [r, g, b, a] = [data[i], data[i + 1], data[i + 2], data[i + 3]];
+      if (a < 200) continue;
+      const up = Math.abs(r - 14) < 12 && Math.abs(g - 138) < 12 && Math.abs(b - 85) < 12;
+      const down = Math.abs(r - 208) < 12 && Math.abs(g - 49) < 12 && Math.abs(b - 45) < 12;
+      if (up || down) count += 1;
+    }
+  }
+  return count;
+}
+"""
+
+PRICE_LINES = """
+() => window.stocksenseSignalChart.candles.priceLines()
+  .map((line) => [line.options().title, line.options().price])
+"""
+
+
+@pytest.fixture(autouse=True)
+def _market_data(market_seed: None) -> None:
+    ingest._instrument_ids.clear()  # cached per process; a flush may have changed the ids
+
+
+def _signal_with_candles() -> Signal:
+    """120 daily RELIANCE bars up to today, a BUY on bar 100 with levels inside their range,
+    and the backtested evidence of its strategy on RELIANCE."""
+    reliance = Instrument.objects.get(symbol="RELIANCE", exchange__code="NSE")
+    first = bucket_start(datetime.now(tz=UTC), "1d") - timedelta(days=BARS - 1)
+    bars = bars_synthetic(BARS, start=first.strftime("%Y-%m-%d %H:%M"), price=2450)
+    candles_insert(reliance, "1d", bars)
+    close = Decimal(f"{bars['close'].iloc[SIGNAL_BAR]:.2f}")
+    high, low = Decimal(f"{bars['high'].max():.2f}"), Decimal(f"{bars['low'].min():.2f}")
+    target = ((close + high) / 2).quantize(Decimal("0.01"))
+    stop = ((close + low) / 2).quantize(Decimal("0.01"))
+    StrategyEvidence.objects.create(
+        instrument=reliance,
+        strategy="sma_crossover",
+        params_key="fast=20,slow=50",
+        timeframe="1d",
+        trades=40,
+        wins=23,
+        hit_rate=0.575,
+        avg_r=0.31,
+    )
+    return SignalFactory.create(
+        instrument=reliance,
+        bar_time=bars.index[SIGNAL_BAR].to_pydatetime(),
+        entry_price=close,
+        target_price=target,
+        stop_loss=stop,
+        risk_reward=((target - close) / (close - stop)).quantize(Decimal("0.01")),
+    )
+
+
+def _open_card(page: Page, base: str, signal: Signal) -> None:
+    page.goto(f"{base}/signals/")
+    card = page.locator(f'[data-signal-id="{signal.pk}"]')
+    expect(card).to_contain_text("RELIANCE")
+    expect(card).to_contain_text("58 % hit rate over 40 backtested trades")
+    card.get_by_role("link").click()
+    page.wait_for_url(f"{base}/signals/{signal.pk}/")
+    expect(page.locator("[data-signal-chart]")).to_have_attribute("data-state", "ready")
+
+
+def test_a_signal_card_draws_its_levels_on_the_chart_next_to_its_evidence(
+    live_server: Any, page: Page, screenshot: Any
+) -> None:
+    signal = _signal_with_candles()
+    verified_user(EMAIL, PASSWORD)
+    sign_in(page, live_server.url, EMAIL, PASSWORD)
+    _open_card(page, live_server.url, signal)
+
+    chart = page.locator("[data-signal-chart]")
+    expect(chart).to_have_attribute("data-bars", str(BARS))
+    expect(chart).to_have_attribute("data-markers", "1")
+    page.wait_for_timeout(300)  # the library paints on the next animation frame
+    assert int(chart.evaluate(CANDLE_PIXELS)) > 300, "no candles were drawn"
+
+    lines = page.evaluate(PRICE_LINES)
+    assert lines == [
+        ["Entry", pytest.approx(float(signal.entry_price))],
+        ["Target", pytest.approx(float(signal.target_price or 0))],
+        ["Stop-loss", pytest.approx(float(signal.stop_loss or 0))],
+    ]
+
+    evidence = page.locator("[data-evidence]")
+    expect(evidence).to_contain_text("58 % hit rate over 40 backtested trades")
+    expect(evidence.locator("dd").first).to_have_text("40")  # backtested trades
+    expect(page.locator("[data-explanation]")).to_have_text(signal.explanation)
+    expect(page.locator("[data-backtest-link]")).to_have_attribute(
+        "href", "/signals/backtests/new/?strategy=sma_crossover&symbol=RELIANCE"
+    )
+    screenshot(page, "signal-card-desktop")
+
+
+def test_following_the_strategy_from_the_card(live_server: Any, page: Page) -> None:
+    signal = _signal_with_candles()
+    user = verified_user(EMAIL, PASSWORD)
+    sign_in(page, live_server.url, EMAIL, PASSWORD)
+    _open_card(page, live_server.url, signal)
+
+    button = page.get_by_role("button", name="Follow this strategy", exact=True)
+    button.click()
+    unfollow = page.get_by_role("button", name="Unfollow this strategy", exact=True)
+    expect(unfollow).to_have_attribute("aria-pressed", "true")
+    follows = page.evaluate(
+        "() => fetch('/api/v1/signal-follows/').then((r) => r.json())"
+        ".then((body) => body.results.map((f) => [f.kind, f.strategy]))"
+    )
+    assert follows == [["strategy", "sma_crossover"]]
+    assert SignalFollow.objects.get().user == user
+
+    page.get_by_role("button", name="Follow RELIANCE", exact=True).click()
+    expect(page.get_by_role("button", name="Unfollow RELIANCE", exact=True)).to_be_visible()
+    assert SignalFollow.objects.filter(kind="instrument", instrument=signal.instrument).exists()
+
+    unfollow.click()
+    expect(page.get_by_role("button", name="Follow this strategy", exact=True)).to_be_visible()
+    assert list(SignalFollow.objects.values_list("kind", flat=True)) == ["instrument"]
+
+
+def test_the_feed_and_card_fit_a_phone(live_server: Any, phone_page: Page, screenshot: Any) -> None:
+    signal = _signal_with_candles()
+    verified_user(EMAIL, PASSWORD)
+    sign_in(phone_page, live_server.url, EMAIL, PASSWORD)
+    for url in (
+        "/signals/",
+        f"/signals/{signal.pk}/",
+        "/signals/strategies/",
+        "/signals/strategies/sma_crossover/",
+    ):
+        phone_page.goto(f"{live_server.url}{url}")
+        if url == f"/signals/{signal.pk}/":
+            expect(phone_page.locator("[data-signal-chart]")).to_have_attribute(
+                "data-state", "ready"
+            )
+            screenshot(phone_page, "signal-card-phone")
+        scroll_width = phone_page.evaluate("() => document.documentElement.scrollWidth")
+        assert scroll_width <= 375, f"{url} is {scroll_width}px wide"
