@@ -158,6 +158,7 @@ class ShareKind(models.TextChoices):
     ALERT = "alert", _("Alert rule")
     PORTFOLIO = "portfolio", _("Portfolio allocation")
     WATCHLIST = "watchlist", _("Watchlist")
+    BACKTEST = "backtest", _("Backtest report")
 
 
 class Message(models.Model):

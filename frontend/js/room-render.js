@@ -7,7 +7,7 @@
 // <a rel="noopener noreferrer nofollow" target="_blank">; a `$SYMBOL` token whose instrument
 // is in `symbols` becomes a live price chip; an `@name` of a member in `mentions` is
 // highlighted. `<script>`, `onerror=`, `javascript:` and markdown-looking links stay text.
-// Share cards (chart, alert, portfolio, watchlist) are built the same way, from their fields.
+// Share cards (chart, alert, portfolio, watchlist, backtest) are built the same way, from their fields.
 
 import { el } from "./api.js";
 import { flash } from "./markets.js";
@@ -257,6 +257,43 @@ function watchlistCard(share) {
   );
 }
 
+const BACKTEST_FRACTIONS = new Set(["net_return", "cagr", "max_drawdown", "win_rate"]);
+
+function backtestMetric(name, value) {
+  if (value === null || value === undefined) return "—";
+  if (BACKTEST_FRACTIONS.has(name)) return `${PERCENT.format(Number(value) * 100)}%`;
+  if (name === "trades") return String(value);
+  return Number(value).toFixed(2);
+}
+
+function backtestCard(share) {
+  const params = Object.entries(share.params && Object.keys(share.params).length ? share.params : share.grid || {})
+    .map(([name, value]) => `${name} ${Array.isArray(value) ? value.join("/") : value}`)
+    .join(", ");
+  const instruments = (share.instruments || []).map(keyLabel);
+  const period = share.start && share.end ? `${String(share.start).slice(0, 10)} – ${String(share.end).slice(0, 10)}` : "";
+  const metrics = Object.entries(share.metrics || {});
+  // The link is a path on this site: only a same-origin relative path becomes an href.
+  const href = typeof share.url === "string" && /^\/[^/\\]/.test(share.url) ? share.url : null;
+  return cardBox(
+    "backtest",
+    el("p", { class: "room-card-title", text: t("backtestCard", { name: share.name || share.strategy_name || "" }) }),
+    el(
+      "p",
+      { class: "small muted" },
+      [share.strategy_name, params, instruments.slice(0, 6).join(", ") + (instruments.length > 6 ? ` +${instruments.length - 6}` : ""), share.timeframe, period].filter(Boolean).join(" · "),
+    ),
+    metrics.length
+      ? el(
+          "dl",
+          { class: "room-card-fields small" },
+          metrics.map(([name, value]) => [el("dt", { text: t(`metric_${name}`) }), el("dd", { text: backtestMetric(name, value) })]),
+        )
+      : null,
+    href ? el("a", { class: "btn btn-sm btn-secondary", href, text: t("openReport") }) : null,
+  );
+}
+
 /** The card of a `share` message, or null. */
 export function shareCard(message, handlers) {
   const share = message.share;
@@ -265,5 +302,6 @@ export function shareCard(message, handlers) {
   if (share.type === "alert") return alertCard(message, share, handlers);
   if (share.type === "portfolio") return portfolioCard(share);
   if (share.type === "watchlist") return watchlistCard(share);
+  if (share.type === "backtest") return backtestCard(share);
   return null;
 }

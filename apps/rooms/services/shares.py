@@ -13,6 +13,9 @@ the room's history, and the copy holds only what the author chose to show.
   chosen among PORTFOLIO_FIELDS. No quantities, prices, amounts or transactions.
 - watchlist: `{"type": "watchlist", "watchlist_id"}` — a watchlist the author can see: its
   name and instruments (not its notes or members).
+- backtest: `{"type": "backtest", "backtest_id"}` — one of the author's finished backtest
+  runs: its name, strategy, params (or grid), instruments, timeframe, period and headline
+  metrics, with the link to its shared report. Sharing it turns the run's link sharing on.
 """
 
 from __future__ import annotations
@@ -29,6 +32,9 @@ from apps.market.models import Instrument, Timeframe
 from apps.market.selectors import instrument_get
 from apps.portfolios.selectors import portfolio_get, portfolio_summary
 from apps.rooms.models import ShareKind
+from apps.signals.models import RunStatus
+from apps.signals.run_selectors import backtest_run_get
+from apps.signals.runs import backtest_run_card, backtest_run_share_link
 from apps.watchlists.selectors import watchlist_get_for_user, watchlist_item_list
 
 MAX_SHARED_DRAWINGS = 50
@@ -153,6 +159,17 @@ def _watchlist(share: dict[str, Any], author: User) -> dict[str, Any]:
     }
 
 
+def _backtest(share: dict[str, Any], author: User) -> dict[str, Any]:
+    run = backtest_run_get(owner=author, run_id=_positive_int(share, "backtest_id"))
+    if run is None:
+        raise _error("backtest_id", _("Share one of your own backtests."))
+    if run.status != RunStatus.DONE:
+        raise _error("backtest_id", _("Share a backtest once it has finished."))
+    # Room members reach the report through its link, so posting it turns the link on.
+    backtest_run_share_link(run=run, shared=True)
+    return {"type": ShareKind.BACKTEST.value, **backtest_run_card(run=run)}
+
+
 def share_freeze(*, share: Any, author: User) -> dict[str, Any]:
     """The frozen card for `share` as posted by `author`, or ValidationError keyed
     `share` / `share.<field>`."""
@@ -165,6 +182,8 @@ def share_freeze(*, share: Any, author: User) -> dict[str, Any]:
         return _alert(share, author)
     if kind == ShareKind.PORTFOLIO:
         return _portfolio(share, author)
+    if kind == ShareKind.BACKTEST:
+        return _backtest(share, author)
     return _watchlist(share, author)
 
 
@@ -177,4 +196,6 @@ def share_title(share: dict[str, Any]) -> str:
         return str(share.get("name") or "")
     if kind == ShareKind.PORTFOLIO:
         return str(share.get("fields", {}).get("name") or _("portfolio allocation"))
+    if kind == ShareKind.BACKTEST:
+        return str(share.get("name") or share.get("strategy_name") or _("backtest"))
     return str(share.get("name") or "")
