@@ -8,12 +8,14 @@
 
 import { AreaSeries, LineSeries, createChart } from "../vendor/lightweight-charts.standalone.production.mjs";
 import { el } from "./api.js";
-import { announce, api, fractionPercent, money, pageData, plain, quantity, t, url } from "./portfolio-util.js";
+import { announce, api, fractionPercent, money, pageData, plain, quantity, t, url, weight } from "./portfolio-util.js";
 import { connect, on, onResync } from "./realtime.js";
 
 const MAX_TRADES = 500;
-const FRACTIONS = new Set(["net_return", "cagr", "buy_and_hold_return", "max_drawdown", "volatility", "exposure", "win_rate", "best_trade", "worst_trade"]);
-const MONEY = new Set(["net_profit", "avg_win", "avg_loss", "expectancy", "charges_total", "final_equity", "initial_capital"]);
+// Returns are signed (+12.3%); shares of something (drawdown, exposure, win rate) are not.
+const RETURNS = new Set(["net_return", "cagr", "buy_and_hold_return"]);
+const SHARES = new Set(["max_drawdown", "volatility", "exposure", "win_rate"]);
+const MONEY = new Set(["net_profit", "avg_win", "avg_loss", "best_trade", "worst_trade", "expectancy", "charges_total", "final_equity", "initial_capital"]);
 const COUNTS = new Set(["trades", "max_drawdown_duration_days", "avg_duration_days", "max_duration_days"]);
 const AXIS = new Intl.NumberFormat("en-IN", { maximumFractionDigits: 0 });
 const DAY = new Intl.DateTimeFormat("en-IN", { timeZone: "Asia/Kolkata", day: "numeric", month: "short", year: "numeric" });
@@ -25,7 +27,8 @@ let run = data && data.run;
 
 function metricText(name, value) {
   if (value === null || value === undefined) return t("none");
-  if (FRACTIONS.has(name)) return fractionPercent(value);
+  if (RETURNS.has(name)) return fractionPercent(value);
+  if (SHARES.has(name)) return weight(value);
   if (MONEY.has(name)) return money(value);
   if (COUNTS.has(name)) return quantity(Math.round(Number(value) * 10) / 10);
   return plain(value);
@@ -169,29 +172,52 @@ function drawInstruments(rows) {
   );
 }
 
-/** A generic table of records (the sweep's combos and windows): one column per key. */
-function recordTable(table, rows) {
-  const flat = (rows || []).map((row) => {
-    const out = {};
-    for (const [key, value] of Object.entries(row)) {
-      if (value && typeof value === "object" && !Array.isArray(value)) for (const [inner, v] of Object.entries(value)) out[inner] = v;
-      else if (!Array.isArray(value)) out[key] = value;
-    }
-    return out;
-  });
-  const keys = [...new Set(flat.flatMap((row) => Object.keys(row)))];
-  table.querySelector("thead").replaceChildren(el("tr", {}, keys.map((key) => el("th", { scope: "col", text: t(`metric_${key}`) === `metric_${key}` ? key : t(`metric_${key}`) }))));
-  table.querySelector("tbody").replaceChildren(
-    ...flat.slice(0, MAX_TRADES).map((row) => el("tr", {}, keys.map((key) => el("td", { class: typeof row[key] === "number" ? "num" : "", text: typeof row[key] === "number" ? metricText(key, row[key]) : String(row[key] ?? "") })))),
-  );
+function paramsText(params) {
+  return Object.entries(params || {}).map(([name, value]) => `${name} ${value}`).join(", ");
 }
 
+function period(start, end) {
+  return `${day(start)} – ${day(end)}`;
+}
+
+function headRow(table, labels) {
+  table.querySelector("thead").replaceChildren(el("tr", {}, labels.map((label) => el("th", { scope: "col", text: label }))));
+}
+
+const numCell = (name, value) => el("td", { class: "num", text: metricText(name, value) });
+
+/** The sweep: every combination over the whole period, then the walk-forward windows. */
 function drawSweep(result) {
   const box = root.querySelector("[data-sweep-box]");
   box.hidden = run.kind !== "sweep";
   if (box.hidden) return;
-  recordTable(box.querySelector("[data-sweep]"), result.results || []);
-  recordTable(box.querySelector("[data-windows]"), (result.walk_forward && result.walk_forward.windows) || []);
+  const metric = result.metric || "sharpe";
+  const metricLabel = t(`metric_${metric}`);
+  const columns = ["net_return", "cagr", "sharpe", "max_drawdown", "trades", "win_rate"];
+  if (!columns.includes(metric)) columns.splice(2, 0, metric);
+  const combos = box.querySelector("[data-sweep]");
+  headRow(combos, [t("colParams"), ...columns.map((name) => t(`metric_${name}`))]);
+  combos.querySelector("tbody").replaceChildren(
+    ...(result.results || []).slice(0, MAX_TRADES).map((row) => el("tr", {}, el("th", { scope: "row", text: paramsText(row.params) }), columns.map((name) => numCell(name, row[name])))),
+  );
+  const windows = box.querySelector("[data-windows]");
+  headRow(windows, [t("colWindow"), t("colInSample"), t("colParams"), t("colInMetric", { metric: metricLabel }), t("colOutSample"), t("colOutMetric", { metric: metricLabel }), t("colOutReturn"), t("metric_trades")]);
+  windows.querySelector("tbody").replaceChildren(
+    ...((result.walk_forward && result.walk_forward.windows) || []).map((w, index) =>
+      el(
+        "tr",
+        {},
+        el("th", { scope: "row", text: String(index + 1) }),
+        el("td", { text: period(w.in_sample_start, w.in_sample_end) }),
+        el("td", { text: paramsText(w.params) }),
+        numCell(metric, w.in_sample),
+        el("td", { text: period(w.out_sample_start, w.out_sample_end) }),
+        numCell(metric, w.out_of_sample),
+        numCell("net_return", w.out_of_sample_return),
+        numCell("trades", w.trades),
+      ),
+    ),
+  );
   root.querySelector("[data-summary-title]").textContent = t("outOfSample");
 }
 

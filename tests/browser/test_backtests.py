@@ -82,3 +82,50 @@ def test_a_backtest_runs_from_the_form_and_its_shared_report_opens_signed_out(
     expect(second_page.locator("[data-equity-chart] canvas").first).to_be_visible()
     expect(second_page.locator("[data-share-box]")).to_have_count(0)
     expect(second_page.get_by_role("link", name="Sign in")).to_be_visible()
+
+
+def test_a_sweep_report_shows_its_combinations_windows_and_out_of_sample_trades(
+    live_server: Any, ws_server: str, market_seed: Any, page: Page
+) -> None:
+    from apps.signals.runs import backtest_run_execute
+
+    base = live_server.url
+    reliance = Instrument.objects.get(exchange__code="NSE", symbol="RELIANCE")
+    candles_insert(reliance, "1d", bars_synthetic(600, seed=5))
+    owner = verified_user("arjun.rao@example.in", PASSWORD, display_name="Arjun")
+    run = BacktestRun.objects.create(
+        owner=owner,
+        kind="sweep",
+        strategy="sma_crossover",
+        timeframe="1d",
+        request={
+            "grid": {"fast": [5, 10], "slow": [20, 40]},
+            "windows": 3,
+            "in_sample": 0.7,
+            "config": {"stop_atr": None, "target_r": None},
+        },
+    )
+    run.instruments.set([reliance])
+    backtest_run_execute(run_id=run.pk)
+    run.refresh_from_db()
+    assert run.status == RunStatus.DONE, run.error
+    walk = run.result["walk_forward"]
+    assert walk["trades"], "the synthetic walk should trade out-of-sample"
+
+    sign_in(page, base, owner.email, PASSWORD)
+    page.goto(f"{base}/signals/backtests/{run.pk}/")
+    combos = page.locator("[data-sweep] tbody tr")
+    expect(combos).to_have_count(4)
+    best = run.result["results"][0]["params"]
+    expect(combos.first.locator("th")).to_have_text(f"fast {best['fast']}, slow {best['slow']}")
+    windows = page.locator("[data-windows] tbody tr")
+    expect(windows).to_have_count(len(walk["windows"]))
+    first = walk["windows"][0]["params"]
+    expect(windows.first.locator("td").nth(1)).to_have_text(
+        f"fast {first['fast']}, slow {first['slow']}"
+    )
+    expect(page.locator("[data-windows] thead")).to_contain_text("In-sample Sharpe ratio")
+    expect(page.locator("[data-trades-body] tr")).to_have_count(len(walk["trades"]))
+    expect(page.locator("[data-summary-title]")).to_have_text(
+        "Out-of-sample (stitched walk-forward windows)"
+    )

@@ -20,7 +20,7 @@ from apps.signals.strategies import Strategy
 
 from .config import BacktestConfig
 from .engine import IntArray, Prepared, Result, bars_prepare, run, signal_events
-from .report import curves, summary_compute
+from .report import curves, summary_compute, trade_rows
 
 MAX_COMBINATIONS = 500
 METRICS: tuple[str, ...] = (
@@ -283,5 +283,6 @@ def _walk_forward(
         "windows": reports,
         "summary": summary,
         **curves(equity, stitched_times, config.initial_capital),
+        "trades": trade_rows(trades),
         "efficiency": efficiency,
     }

@@ -92,6 +92,7 @@ def test_walk_forward_picks_the_in_sample_argmax_and_chains_out_of_sample(swept:
     combos = [r["params"] for r in out["results"]]
     capital = 1e6
     stitched: list[float] = []
+    trades: list[tuple[str, float]] = []
     for w in out["walk_forward"]["windows"]:
         a = bars.index.get_loc(pd.Timestamp(w["in_sample_start"]))
         s = bars.index.get_loc(pd.Timestamp(w["out_sample_start"]))
@@ -112,8 +113,10 @@ def test_walk_forward_picks_the_in_sample_argmax_and_chains_out_of_sample(swept:
             oos.equity.iloc[-1] / capital - 1, abs=1e-6
         )
         stitched += oos.equity.tolist()
+        trades += [(t.entry_time.isoformat(), round(t.pnl, 2)) for t in oos.trades.itertuples()]
         capital = oos.equity.iloc[-1]
     walk = out["walk_forward"]
+    assert [(t["entry_time"], t["pnl"]) for t in walk["trades"]] == trades
     assert [v for _, v in walk["equity"]] == pytest.approx(stitched, abs=0.01)
     assert walk["summary"]["net_return"] == pytest.approx(capital / 1e6 - 1, abs=1e-6)
     ins = [w["in_sample"] for w in walk["windows"]]
