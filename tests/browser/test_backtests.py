@@ -109,6 +109,7 @@ def test_a_sweep_report_shows_its_combinations_windows_and_out_of_sample_trades(
     backtest_run_execute(run_id=run.pk)
     run.refresh_from_db()
     assert run.status == RunStatus.DONE, run.error
+    assert run.result is not None
     walk = run.result["walk_forward"]
     assert walk["trades"], "the synthetic walk should trade out-of-sample"
 
