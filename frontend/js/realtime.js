@@ -21,9 +21,9 @@ const handlers = new Map(); // type -> Set(fn)
 const resyncHandlers = new Set();
 const statusHandlers = new Set();
 const quoteSymbols = new Map(); // symbol as given -> number of subscribers
-const watchlists = new Map(); // id -> number of subscribers
-const portfolios = new Map(); // id -> number of subscribers
-const rooms = new Map(); // id -> number of subscribers
+// Topic subscriptions other than quotes, counted per caller: "topic|key" ->
+// {topic, fields (the frame's own fields), prefix (of its refs), count}.
+const counted = new Map();
 
 let socket = null;
 let started = false;
@@ -150,14 +150,8 @@ function resubscribe() {
   if (quoteSymbols.size) {
     send({ type: "subscribe", topic: "quotes", symbols: [...quoteSymbols.keys()], ref: nextRef("s") });
   }
-  for (const id of watchlists.keys()) {
-    send({ type: "subscribe", topic: "watchlist", id, ref: nextRef("w") });
-  }
-  for (const id of portfolios.keys()) {
-    send({ type: "subscribe", topic: "portfolio", id, ref: nextRef("f") });
-  }
-  for (const id of rooms.keys()) {
-    send({ type: "subscribe", topic: "room", id, ref: nextRef("r") });
+  for (const { topic, fields, prefix } of counted.values()) {
+    send({ type: "subscribe", topic, ...fields, ref: nextRef(prefix) });
   }
 }
 
@@ -300,59 +294,81 @@ export function unsubscribeQuotes(symbols) {
   if (gone.length) send({ type: "unsubscribe", topic: "quotes", symbols: gone, ref: nextRef("u") });
 }
 
+/** The first caller for `topic` + `key` sends the subscription (re-sent after every
+ * reconnect); the last one to leave sends the unsubscription. */
+function subscribeCounted(topic, key, fields, prefix) {
+  const id = `${topic}|${key}`;
+  const entry = counted.get(id);
+  if (entry) {
+    entry.count += 1;
+    return;
+  }
+  counted.set(id, { topic, fields, prefix, count: 1 });
+  send({ type: "subscribe", topic, ...fields, ref: nextRef(prefix) });
+}
+
+function unsubscribeCounted(topic, key) {
+  const id = `${topic}|${key}`;
+  const entry = counted.get(id);
+  if (!entry) return;
+  if (entry.count > 1) {
+    entry.count -= 1;
+    return;
+  }
+  counted.delete(id);
+  send({ type: "unsubscribe", topic, ...entry.fields, ref: nextRef("u") });
+}
+
 export function subscribeWatchlist(id) {
-  const count = watchlists.get(id) || 0;
-  watchlists.set(id, count + 1);
-  if (!count) send({ type: "subscribe", topic: "watchlist", id, ref: nextRef("w") });
+  subscribeCounted("watchlist", id, { id }, "w");
 }
 
 export function unsubscribeWatchlist(id) {
-  const count = watchlists.get(id) || 0;
-  if (count <= 1) {
-    watchlists.delete(id);
-    if (count) send({ type: "unsubscribe", topic: "watchlist", id, ref: nextRef("u") });
-  } else {
-    watchlists.set(id, count - 1);
-  }
+  unsubscribeCounted("watchlist", id);
 }
 
 /** Live values of one of the user's portfolios: `portfolio.update` frames (the first is the
  * full current state). Counted per caller like the other topics; re-sent on reconnect. */
 export function subscribePortfolio(id) {
-  const count = portfolios.get(id) || 0;
-  portfolios.set(id, count + 1);
-  if (!count) send({ type: "subscribe", topic: "portfolio", id, ref: nextRef("f") });
+  subscribeCounted("portfolio", id, { id }, "f");
 }
 
 export function unsubscribePortfolio(id) {
-  const count = portfolios.get(id) || 0;
-  if (count <= 1) {
-    portfolios.delete(id);
-    if (count) send({ type: "unsubscribe", topic: "portfolio", id, ref: nextRef("u") });
-  } else {
-    portfolios.set(id, count - 1);
-  }
+  unsubscribeCounted("portfolio", id);
 }
 
 /** A room the user is a member of: `subscribed`, then `room.snapshot` (again after every
  * reconnect), then the room's `room.*` events. Counted per caller; re-sent on reconnect. */
 export function subscribeRoom(id) {
-  const count = rooms.get(id) || 0;
-  rooms.set(id, count + 1);
-  if (!count) send({ type: "subscribe", topic: "room", id, ref: nextRef("r") });
+  subscribeCounted("room", id, { id }, "r");
 }
 
 export function unsubscribeRoom(id) {
-  const count = rooms.get(id) || 0;
-  if (count <= 1) {
-    rooms.delete(id);
-    if (count) send({ type: "unsubscribe", topic: "room", id, ref: nextRef("u") });
-  } else {
-    rooms.set(id, count - 1);
-  }
+  unsubscribeCounted("room", id);
+}
+
+/** Trading signals: all (`{}`), one instrument (`{symbol: "NSE:RELIANCE"}`) or one strategy
+ * (`{strategy: "sma_crossover"}`): `signal.snapshot` (again after every reconnect), then
+ * `signal.new` and `signal.resolved`. Counted per caller; re-sent on reconnect. */
+export function subscribeSignals(filter = {}) {
+  subscribeCounted("signals", signalsKey(filter), signalsFields(filter), "g");
+}
+
+export function unsubscribeSignals(filter = {}) {
+  unsubscribeCounted("signals", signalsKey(filter));
+}
+
+function signalsFields({ symbol, strategy } = {}) {
+  if (symbol) return { symbol };
+  return strategy ? { strategy } : {};
+}
+
+function signalsKey(filter) {
+  const fields = signalsFields(filter);
+  return fields.symbol ? `symbol:${fields.symbol}` : fields.strategy ? `strategy:${fields.strategy}` : "all";
 }
 
 // The server drops a revoked watchlist itself; forget it so reconnects do not re-ask.
-on("watchlist.revoked", (frame) => watchlists.delete(frame.id));
+on("watchlist.revoked", (frame) => counted.delete(`watchlist|${frame.id}`));
 // Same for a room the user was removed from or left.
-on("room.revoked", (frame) => rooms.delete(frame.id));
+on("room.revoked", (frame) => counted.delete(`room|${frame.id}`));

@@ -1,7 +1,7 @@
 // The signals feed (/signals/): the server renders the filtered cards; this module adds the
 // instrument search on the filter form and prepends new signals live. It subscribes to the
-// `signals` topic narrowed like the filter (symbol or strategy; the rest is filtered here),
-// re-sending the subscription on every (re)connect, when the server greets with `hello`.
+// `signals` topic (realtime.js `subscribeSignals`, re-sent on every reconnect) narrowed like
+// the filter (symbol or strategy; the rest is filtered here).
 
 import { el } from "./api.js";
 import * as realtime from "./realtime.js";
@@ -111,17 +111,16 @@ function wireLive(root, data) {
     empty.hidden = true;
     announce.textContent = fill(data.strings.newSignal, { action: signal.action, symbol: signal.stock });
   };
-  const subscribe = () => {
-    const frame = { type: "subscribe", topic: "signals" };
-    if (data.filter.symbol) frame.symbol = data.filter.symbol;
-    else if (data.filter.strategy) frame.strategy = data.filter.strategy;
-    realtime.send(frame);
-  };
-  realtime.connect();
-  realtime.on("hello", subscribe); // every (re)connect: the server forgets subscriptions
   realtime.on("signal.new", prepend);
+  // What the server confirmed, as `data-subscribed="signals"` (tests wait for it).
+  realtime.on("subscribed", (frame) => {
+    if (frame.topic === "signals") root.dataset.subscribed = "signals";
+  });
   // The snapshot (newest first) fills in whatever arrived while the socket was away.
   realtime.on("signal.snapshot", (frame) => [...(frame.signals || [])].reverse().forEach(prepend));
+  // Narrowed like the filter (symbol or strategy); the rest is filtered here.
+  realtime.subscribeSignals({ symbol: data.filter.symbol, strategy: data.filter.strategy });
+  realtime.connect();
   root.dataset.live = "true";
 }
 

@@ -172,3 +172,22 @@ def test_the_feed_and_card_fit_a_phone(live_server: Any, phone_page: Page, scree
             screenshot(phone_page, "signal-card-phone")
         scroll_width = phone_page.evaluate("() => document.documentElement.scrollWidth")
         assert scroll_width <= 375, f"{url} is {scroll_width}px wide"
+
+
+def test_a_new_signal_appears_in_the_open_feed_without_a_reload(
+    live_server: Any, ws_server: str, page: Page
+) -> None:
+    from apps.signals.publishing import signals_publish_new
+
+    verified_user(EMAIL, PASSWORD)
+    sign_in(page, live_server.url, EMAIL, PASSWORD)
+    page.goto(f"{live_server.url}/signals/")
+    expect(page.locator("[data-signals-feed]")).to_have_attribute("data-subscribed", "signals")
+
+    signal = _signal_with_candles()
+    signals_publish_new(signals=[signal])  # what generation does after commit
+
+    card = page.locator(f'[data-signal-id="{signal.pk}"]')
+    expect(card).to_contain_text("RELIANCE", timeout=5_000)
+    expect(card).to_contain_text("58 % hit rate over 40 backtested trades")
+    expect(card).to_contain_text("₹" + f"{signal.entry_price:,.2f}")
