@@ -42,3 +42,24 @@ def as_server(service: Callable[..., T], **kwargs: Any) -> T:
 
     with ThreadPoolExecutor(max_workers=1) as pool:
         return pool.submit(call).result()
+
+
+# A function for `locator.evaluate`: how many pixels of the candle colours (#0e8a55 up,
+# #d0312d down) the canvases under the element hold -- proof that candles were drawn.
+CANDLE_PIXELS = """
+(root) => {
+  let count = 0;
+  for (const canvas of root.querySelectorAll("canvas")) {
+    if (!canvas.width || !canvas.height) continue;
+    const data = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height).data;
+    for (let i = 0; i < data.length; i += 4) {
+      const [r, g, b, a] = [data[i], data[i + 1], data[i + 2], data[i + 3]];
+      if (a < 200) continue;
+      const up = Math.abs(r - 14) < 12 && Math.abs(g - 138) < 12 && Math.abs(b - 85) < 12;
+      const down = Math.abs(r - 208) < 12 && Math.abs(g - 49) < 12 && Math.abs(b - 45) < 12;
+      if (up || down) count += 1;
+    }
+  }
+  return count;
+}
+"""

@@ -17,7 +17,7 @@ from apps.charts.models import ChartDrawing
 from apps.market import ingest
 from apps.market.candle_store import CandleRow, WriteMode, bucket_start, candles_write
 from apps.market.models import DataSource, Instrument
-from tests.browser.helpers import sign_in, verified_user
+from tests.browser.helpers import CANDLE_PIXELS, sign_in, verified_user
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -25,25 +25,6 @@ EMAIL = "rohan.iyer@example.in"
 PASSWORD = "Sensex-Eighty-2026!"
 DAILY_BARS = 700  # more than one page (500): scrolling left loads the rest
 MINUTE_BARS = 300
-
-# Counts pixels of the candle colours (#0e8a55 up, #d0312d down) on the chart's canvases.
-CANDLE_PIXELS = """
-(root) => {
-  let count = 0;
-  for (const canvas of root.querySelectorAll("canvas")) {
-    if (!canvas.width || !canvas.height) continue;
-    const data = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height).data;
-    for (let i = 0; i < data.length; i += 4) {
-      const [r, g, b, a] = [data[i], data[i + 1], data[i + 2], data[i + 3]];
-      if (a < 200) continue;
-      const up = Math.abs(r - 14) < 12 && Math.abs(g - 138) < 12 && Math.abs(b - 85) < 12;
-      const down = Math.abs(r - 208) < 12 && Math.abs(g - 49) < 12 && Math.abs(b - 45) < 12;
-      if (up || down) count += 1;
-    }
-  }
-  return count;
-}
-"""
 
 
 @pytest.fixture(autouse=True)
@@ -59,8 +40,14 @@ def _bars(instrument: Instrument, timeframe: str, starts: list[datetime]) -> lis
         open_, close = (mid - 8, mid + 8) if up else (mid + 8, mid - 8)
         rows.append(
             CandleRow(
-                instrument_id=instrument.pk, timeframe=timeframe, start=start, open=open_,
-                high=mid + 15, low=mid - 15, close=close, volume=100_000 + 1_000 * (i % 50),
+                instrument_id=instrument.pk,
+                timeframe=timeframe,
+                start=start,
+                open=open_,
+                high=mid + 15,
+                low=mid - 15,
+                close=close,
+                volume=100_000 + 1_000 * (i % 50),
                 source=DataSource.SIMULATED,
             )
         )
@@ -156,9 +143,12 @@ def test_chart_loads_switches_and_keeps_drawings(live_server, page: Page, screen
     page.reload()
     _ready(page, "1d")
     expect(item).to_have_count(1)
-    assert page.evaluate(
-        "() => [...window.stocksenseChart.drawings.values()].filter(d => d.line).length"
-    ) == 1
+    assert (
+        page.evaluate(
+            "() => [...window.stocksenseChart.drawings.values()].filter(d => d.line).length"
+        )
+        == 1
+    )
     screenshot(page, "chart-desktop-drawing")
 
     # Deleting removes it everywhere.

@@ -17,7 +17,7 @@ from apps.market.models import Instrument
 from apps.signals.models import Signal, SignalFollow, StrategyEvidence
 from apps.signals.tests.conftest import bars_synthetic, candles_insert
 from apps.signals.tests.factories import SignalFactory
-from tests.browser.helpers import sign_in, verified_user
+from tests.browser.helpers import CANDLE_PIXELS, sign_in, verified_user
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -25,25 +25,6 @@ EMAIL = "meera.nair@example.in"
 PASSWORD = "Nifty-Fifty-2026!"
 BARS = 120
 SIGNAL_BAR = 100
-
-# Pixels of the candle colours (#0e8a55 up, #d0312d down) on the chart's canvases.
-CANDLE_PIXELS = """
-(root) => {
-  let count = 0;
-  for (const canvas of root.querySelectorAll("canvas")) {
-    if (!canvas.width || !canvas.height) continue;
-    const data = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height).data;
-    for (let i = 0; i < data.length; i += 4) {
-      const [r, g, b, a] = [data[i], data[i + 1], data[i + 2], data[i + 3]];
-      if (a < 200) continue;
-      const up = Math.abs(r - 14) < 12 && Math.abs(g - 138) < 12 && Math.abs(b - 85) < 12;
-      const down = Math.abs(r - 208) < 12 && Math.abs(g - 49) < 12 && Math.abs(b - 45) < 12;
-      if (up || down) count += 1;
-    }
-  }
-  return count;
-}
-"""
 
 PRICE_LINES = """
 () => window.stocksenseSignalChart.candles.priceLines()

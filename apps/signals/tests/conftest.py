@@ -30,6 +30,19 @@ def bars_synthetic(
     return frame
 
 
+def wilder_atr(high: list[float], low: list[float], close: list[float], period: int) -> float:
+    """The last value of Wilder's ATR by hand (a reference for TA-Lib's): the first is the mean
+    of the first ``period`` true ranges (from the second bar on), then (prev x (p-1) + TR) / p."""
+    ranges = [
+        max(high[i] - low[i], abs(high[i] - close[i - 1]), abs(low[i] - close[i - 1]))
+        for i in range(1, len(close))
+    ]
+    value = sum(ranges[:period]) / period
+    for tr in ranges[period:]:
+        value = (value * (period - 1) + tr) / period
+    return value
+
+
 def candles_insert(instrument: Instrument, timeframe: str, bars: pd.DataFrame) -> None:
     """Store ``bars`` (as from :func:`bars_synthetic`) as candles of ``instrument``."""
     Candle.objects.bulk_create(

@@ -18,7 +18,7 @@ from apps.signals.generation import signals_generate
 from apps.signals.models import Action, Outcome, Signal
 from apps.signals.strategies import STRATEGIES
 from apps.signals.tasks import signals_bar_close
-from apps.signals.tests.conftest import bars_synthetic, candles_insert
+from apps.signals.tests.conftest import bars_synthetic, candles_insert, wilder_atr
 from apps.signals.tests.factories import SignalFactory
 
 pytestmark = pytest.mark.django_db
@@ -41,17 +41,6 @@ def _crossings(close: list[float], fast: int = 20, slow: int = 50) -> list[tuple
         elif now < 0 <= before:
             out.append((i, -1))
     return out
-
-
-def _wilder_atr(high: list[float], low: list[float], close: list[float], period: int) -> float:
-    ranges = [
-        max(high[i] - low[i], abs(high[i] - close[i - 1]), abs(low[i] - close[i - 1]))
-        for i in range(1, len(close))
-    ]
-    value = sum(ranges[:period]) / period
-    for tr in ranges[period:]:
-        value = (value * (period - 1) + tr) / period
-    return value
 
 
 def _frame(close: list[float], volume: list[float]) -> pd.DataFrame:
@@ -104,7 +93,7 @@ def test_a_crossover_on_the_last_closed_bar_issues_a_buy_with_levels_and_explana
     assert signal in created
     close = bars["close"].tolist()
     entry = close[-1]
-    atr = _wilder_atr(bars["high"].tolist(), bars["low"].tolist(), close, 14)
+    atr = wilder_atr(bars["high"].tolist(), bars["low"].tolist(), close, 14)
     stop = math.floor((entry - 2 * atr) * 100) / 100
     assert signal.action == Action.BUY
     assert signal.bar_time == bars.index[-1].to_pydatetime()

@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from apps.signals.levels import last_bar_reading, levels_from, strength_from, volume_ratio
+from apps.signals.tests.conftest import wilder_atr
 
 
 def _frame(
@@ -19,19 +20,6 @@ def _frame(
     return pd.DataFrame(
         {"open": close, "high": high, "low": low, "close": close, "volume": volume}, index=index
     )
-
-
-def _wilder_atr(high: list[float], low: list[float], close: list[float], period: int) -> float:
-    """The last value of Wilder's ATR, by hand: the first is the mean of the first
-    ``period`` true ranges (from the second bar on), then (prev x (p - 1) + TR) / p."""
-    ranges = [
-        max(high[i] - low[i], abs(high[i] - close[i - 1]), abs(low[i] - close[i - 1]))
-        for i in range(1, len(close))
-    ]
-    value = sum(ranges[:period]) / period
-    for tr in ranges[period:]:
-        value = (value * (period - 1) + tr) / period
-    return value
 
 
 def test_a_buy_with_an_atr_of_ten_has_its_stop_two_atr_below_and_its_target_two_r_above() -> None:
@@ -58,7 +46,7 @@ def test_levels_use_wilders_atr_of_the_bars_and_round_the_stop_away_from_the_ent
     high = [101.0, 103.9, 102.8, 105.6, 104.4, 107.3, 107.0, 109.45]
     low = [99.2, 100.7, 100.1, 101.9, 102.05, 103.6, 104.8, 106.15]
     bars = _frame(close, high, low, [1000.0] * len(close))
-    expected_atr = _wilder_atr(high, low, close, 3)
+    expected_atr = wilder_atr(high, low, close, 3)
 
     reading = last_bar_reading(bars, atr_period=3)
     assert reading.atr == pytest.approx(expected_atr, abs=1e-9)
@@ -114,7 +102,7 @@ def test_the_reading_of_the_last_bar_combines_move_and_volume() -> None:
     low = [c - 5 for c in close[:-1]] + [101.0]
     volume = [1000.0] * (n - 1) + [1500.0]
     bars = _frame(close, high, low, volume)
-    expected_atr = _wilder_atr(high, low, close, 14)  # 10 for the flat part, then the last TR
+    expected_atr = wilder_atr(high, low, close, 14)  # 10 for the flat part, then the last TR
     reading = last_bar_reading(bars, atr_period=14)
     assert reading.atr == pytest.approx(expected_atr)
     assert reading.vol_ratio == pytest.approx(1.5)
