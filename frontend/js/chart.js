@@ -93,6 +93,23 @@ export function candleChart(box, { intraday = false } = {}) {
   return { chart, candles };
 }
 
+/** The chart box's `data-state` (loading / ready / empty / error) and its status note. */
+export function chartStatus(box, state, message = "") {
+  box.dataset.state = state;
+  let note = box.querySelector(".chart-note");
+  if (!message) {
+    if (note) note.remove();
+    return;
+  }
+  if (!note) {
+    note = document.createElement("p");
+    note.className = "chart-note";
+    note.setAttribute("role", "status");
+    box.append(note);
+  }
+  note.textContent = message;
+}
+
 /** Bars of a candles API body as chart bars: {time (chart), open, high, low, close, volume, iso}. */
 export function chartBars(body) {
   return (body.bars || []).map((bar) => ({
@@ -178,19 +195,7 @@ class InstrumentPage {
   }
 
   setStatus(state, message = "") {
-    this.box.dataset.state = state;
-    let note = this.box.querySelector(".chart-note");
-    if (!message) {
-      if (note) note.remove();
-      return;
-    }
-    if (!note) {
-      note = document.createElement("p");
-      note.className = "chart-note";
-      note.setAttribute("role", "status");
-      this.box.append(note);
-    }
-    note.textContent = message;
+    chartStatus(this.box, state, message);
   }
 
   // bars ------------------------------------------------------------------------------------

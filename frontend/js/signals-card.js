@@ -5,7 +5,7 @@
 // read the price lines back from the chart itself.
 
 import { createSeriesMarkers, LineStyle } from "../vendor/lightweight-charts.standalone.production.mjs";
-import { candleChart, chartBars } from "./chart.js";
+import { candleChart, chartBars, chartStatus } from "./chart.js";
 import { INTRADAY_MINUTES, toChart } from "./chart-time.js";
 import "./signals-follow.js";
 
@@ -23,22 +23,6 @@ function barAt(bars, iso) {
     else break;
   }
   return found;
-}
-
-function setStatus(box, state, message = "") {
-  box.dataset.state = state;
-  let note = box.querySelector(".chart-note");
-  if (!message) {
-    if (note) note.remove();
-    return;
-  }
-  if (!note) {
-    note = document.createElement("p");
-    note.className = "chart-note";
-    note.setAttribute("role", "status");
-    box.append(note);
-  }
-  note.textContent = message;
 }
 
 export async function initSignalChart(box = document.querySelector("[data-signal-chart]")) {
@@ -66,7 +50,7 @@ export async function initSignalChart(box = document.querySelector("[data-signal
     );
   }
 
-  setStatus(box, "loading", d.labelLoading);
+  chartStatus(box, "loading", d.labelLoading);
   const params = new URLSearchParams({ exchange: d.exchange, timeframe: d.timeframe, limit: String(BARS) });
   if (d.end) params.set("end", d.end);
   let body;
@@ -75,14 +59,14 @@ export async function initSignalChart(box = document.querySelector("[data-signal
     if (!response.ok) throw new Error(`HTTP ${response.status}`);
     body = await response.json();
   } catch {
-    setStatus(box, "error", d.labelError);
+    chartStatus(box, "error", d.labelError);
     return view;
   }
   const bars = chartBars(body);
   candles.setData(bars);
   box.dataset.bars = String(bars.length);
   if (!bars.length) {
-    setStatus(box, "empty", d.labelEmpty);
+    chartStatus(box, "empty", d.labelEmpty);
     return view;
   }
 
@@ -108,7 +92,7 @@ export async function initSignalChart(box = document.querySelector("[data-signal
   // Show the signal bar with some context before it and whatever came after.
   const at = signalBar ? bars.indexOf(signalBar) : bars.length - 1;
   chart.timeScale().setVisibleLogicalRange({ from: Math.max(0, at - 60), to: Math.max(at + 20, bars.length + 2) });
-  setStatus(box, "ready");
+  chartStatus(box, "ready");
   return view;
 }
 
