@@ -287,7 +287,7 @@ function backtestCard(share) {
       ? el(
           "dl",
           { class: "room-card-fields small" },
-          metrics.map(([name, value]) => [el("dt", { text: t(`metric_${name}`) }), el("dd", { text: backtestMetric(name, value) })]),
+          metrics.flatMap(([name, value]) => [el("dt", { text: t(`metric_${name}`) }), el("dd", { text: backtestMetric(name, value) })]),
         )
       : null,
     href ? el("a", { class: "btn btn-sm btn-secondary", href, text: t("openReport") }) : null,

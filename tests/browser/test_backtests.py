@@ -12,7 +12,7 @@ from playwright.sync_api import Page, expect
 from apps.market.models import Instrument
 from apps.signals.models import BacktestRun, RunStatus
 from apps.signals.tests.conftest import bars_synthetic, candles_insert
-from tests.browser.helpers import sign_in, verified_user
+from tests.browser.helpers import as_server, sign_in, verified_user
 from tests.workers import celery_worker
 
 PASSWORD = "long-enough-passphrase-42"
@@ -106,7 +106,7 @@ def test_a_sweep_report_shows_its_combinations_windows_and_out_of_sample_trades(
         },
     )
     run.instruments.set([reliance])
-    backtest_run_execute(run_id=run.pk)
+    as_server(backtest_run_execute, run_id=run.pk)  # it publishes: off the browser's loop
     run.refresh_from_db()
     assert run.status == RunStatus.DONE, run.error
     assert run.result is not None
@@ -130,3 +130,50 @@ def test_a_sweep_report_shows_its_combinations_windows_and_out_of_sample_trades(
     expect(page.locator("[data-summary-title]")).to_have_text(
         "Out-of-sample (stitched walk-forward windows)"
     )
+
+
+def test_a_report_shared_to_a_room_shows_as_a_card_that_opens_the_report(
+    live_server: Any, ws_server: str, market_seed: Any, page: Page, second_page: Page
+) -> None:
+    from apps.rooms import services as room_services
+    from apps.rooms.models import Visibility
+    from apps.signals.runs import backtest_run_execute
+
+    base = live_server.url
+    reliance = Instrument.objects.get(exchange__code="NSE", symbol="RELIANCE")
+    candles_insert(reliance, "1d", bars_synthetic(300, seed=11))
+    owner = verified_user("kavya.menon@example.in", PASSWORD, display_name="Kavya")
+    member = verified_user("dev.shah@example.in", PASSWORD, display_name="Dev")
+    room = as_server(
+        room_services.room_create,
+        by=owner, name="Swing traders", description="", visibility=Visibility.DISCOVERABLE,
+    )  # fmt: skip
+    as_server(room_services.room_join, room_id=room.pk, by=member)
+    run = BacktestRun.objects.create(
+        owner=owner,
+        name="SMA 10/30 on Reliance",
+        kind="single",
+        strategy="sma_crossover",
+        timeframe="1d",
+        request={"params": {"fast": 10, "slow": 30}, "config": {}},
+    )
+    run.instruments.set([reliance])
+    as_server(backtest_run_execute, run_id=run.pk)  # it publishes: off the browser's loop
+
+    sign_in(page, base, owner.email, PASSWORD)
+    page.goto(f"{base}/signals/backtests/{run.pk}/")
+    page.get_by_label("Share to a room").select_option(label="Swing traders")
+    page.get_by_role("button", name="Share to room").click()
+    expect(page.locator("[data-share-status]")).to_contain_text("Swing traders")
+    expect(page.locator("[data-share-url]")).to_have_value(re.compile(r"/shared/[\w-]+/$"))
+
+    sign_in(second_page, base, member.email, PASSWORD)
+    second_page.goto(f"{base}/rooms/{room.pk}/")
+    card = second_page.locator('[data-messages] [data-share="backtest"]')
+    expect(card).to_contain_text("Backtest: SMA 10/30 on Reliance")
+    expect(card).to_contain_text("Net return")
+    expect(card).to_contain_text("RELIANCE · 1d")
+    card.get_by_role("link", name="Open the report").click()
+    second_page.wait_for_url(re.compile(r"/signals/backtests/shared/[\w-]+/$"))
+    expect(second_page.locator("[data-report]")).to_be_visible()
+    expect(second_page.locator("[data-share-box]")).to_have_count(0)
