@@ -7,6 +7,7 @@
 import { createSeriesMarkers, LineStyle } from "../vendor/lightweight-charts.standalone.production.mjs";
 import { candleChart, chartBars, chartStatus } from "./chart.js";
 import { INTRADAY_MINUTES, toChart } from "./chart-time.js";
+import * as realtime from "./realtime.js";
 import "./signals-follow.js";
 
 const BARS = 200;
@@ -96,4 +97,21 @@ export async function initSignalChart(box = document.querySelector("[data-signal
   return view;
 }
 
+/** An open signal's page follows it: when the tracker resolves it (`signal.resolved`), the
+ * page reloads to show the outcome and the exit on the chart. */
+export function followOutcome(box = document.querySelector("[data-signal-chart]")) {
+  if (!box || box.dataset.outcome !== "open" || box.dataset.action === "EXIT") return;
+  const d = box.dataset;
+  const id = box.closest("[data-signal-card]").dataset.signalId;
+  realtime.on("signal.resolved", (frame) => {
+    if (String(frame.id) === id) window.location.reload();
+  });
+  realtime.on("subscribed", (frame) => {
+    if (frame.topic === "signals") box.dataset.subscribed = "signals";
+  });
+  realtime.subscribeSignals({ symbol: `${d.exchange}:${d.symbol}` });
+  realtime.connect();
+}
+
 initSignalChart();
+followOutcome();

@@ -17,7 +17,7 @@ from apps.market.models import Instrument
 from apps.signals.models import Signal, SignalFollow, StrategyEvidence
 from apps.signals.tests.conftest import bars_synthetic, candles_insert
 from apps.signals.tests.factories import SignalFactory
-from tests.browser.helpers import CANDLE_PIXELS, sign_in, verified_user
+from tests.browser.helpers import CANDLE_PIXELS, as_server, sign_in, verified_user
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -166,9 +166,43 @@ def test_a_new_signal_appears_in_the_open_feed_without_a_reload(
     expect(page.locator("[data-signals-feed]")).to_have_attribute("data-subscribed", "signals")
 
     signal = _signal_with_candles()
-    signals_publish_new(signals=[signal])  # what generation does after commit
+    as_server(signals_publish_new, signals=[signal])  # as generation does, after commit
 
     card = page.locator(f'[data-signal-id="{signal.pk}"]')
     expect(card).to_contain_text("RELIANCE", timeout=5_000)
     expect(card).to_contain_text("58 % hit rate over 40 backtested trades")
     expect(card).to_contain_text("₹" + f"{signal.entry_price:,.2f}")
+
+
+def test_an_open_signal_page_shows_its_outcome_when_the_tracker_resolves_it(
+    live_server: Any, ws_server: str, page: Page
+) -> None:
+    from decimal import Decimal as D
+
+    from django.utils import timezone
+
+    from apps.signals.models import Outcome
+    from apps.signals.publishing import signals_publish_resolved
+
+    signal = _signal_with_candles()
+    verified_user(EMAIL, PASSWORD)
+    sign_in(page, live_server.url, EMAIL, PASSWORD)
+    page.goto(f"{live_server.url}/signals/{signal.pk}/")
+    chart = page.locator("[data-signal-chart]")
+    expect(chart).to_have_attribute("data-subscribed", "signals")
+    expect(page.locator("section[data-outcome]").get_by_text("Open", exact=True)).to_be_visible()
+
+    Signal.objects.filter(pk=signal.pk).update(
+        outcome=Outcome.TARGET,
+        exit_price=signal.target_price,
+        r_multiple=D("2.0000"),
+        bars_held=4,
+        days_held=6,
+        resolved_at=timezone.now(),
+    )
+    signal.refresh_from_db()
+    as_server(signals_publish_resolved, signals=[signal])  # as the tracker does, after commit
+
+    outcome = page.locator("section[data-outcome]")
+    expect(outcome).to_contain_text("Target hit", timeout=10_000)
+    expect(outcome).to_contain_text(f"₹{signal.target_price:.2f}")
