@@ -49,6 +49,8 @@ def instrument_list(
 
 def instrument_get(*, symbol: str, exchange: str = "") -> Instrument | None:
     """The active instrument `symbol` (any case); without `exchange`, NSE wins over others."""
+    if "\x00" in symbol or "\x00" in exchange:
+        return None  # PostgreSQL text cannot hold NUL: no instrument has it, and it is no 500
     queryset = (
         Instrument.objects.filter(active=True)
         .select_related("exchange")

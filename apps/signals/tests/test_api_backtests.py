@@ -229,3 +229,12 @@ def test_the_form_is_prefilled_from_the_query(client: Any, user: Any, reliance: 
     page = client.get("/signals/backtests/new/?strategy=rsi_reversion&symbol=reliance")
     data = page.context["data"]["initial"]
     assert data == {"strategy": "rsi_reversion", "symbols": ["RELIANCE"]}
+
+
+def test_the_form_ignores_an_unknown_strategy_and_a_symbol_with_a_nul_byte(
+    client: Any, user: Any, reliance: Instrument
+) -> None:
+    client.force_login(user)
+    page = client.get("/signals/backtests/new/?strategy=nope&symbol=REL%00IANCE")
+    assert page.status_code == 200
+    assert page.context["data"]["initial"]["symbols"] == []
