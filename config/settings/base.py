@@ -112,9 +112,10 @@ CACHES = {
 # group plus a BZPOPMIN loop per consumer; 3 KB less per idle socket and faster group sends
 # (docs/realtime.md). Delivery is at most once, which suits events: every frame carries a
 # sequence number and clients re-fetch over REST when they miss one.
+# apps/realtime/layer.py swaps its per-channel asyncio.Queue (3.3 KB a socket) for a lighter one.
 CHANNEL_LAYERS = {
     "default": {
-        "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+        "BACKEND": "apps.realtime.layer.PubSubChannelLayer",
         "CONFIG": {
             "hosts": [
                 {
