@@ -36,13 +36,10 @@ import contextlib
 import dataclasses
 import json
 import os
-import queue
-import signal
 import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -54,7 +51,7 @@ import psutil
 
 from bench import report
 from bench.fanout_churn import SAMPLE_EVERY, WARM_UP, ChurnResult, churn
-from bench.procs import free_port, stop_group
+from bench.procs import JsonLinesProcess, free_port, stop_group
 from config.env import BASE_DIR, service_url
 
 SECTION = "fanout"
@@ -172,42 +169,13 @@ def running_server(design: str, server: str, log_dir: Path) -> Iterator[tuple[in
 CLIENT_PROCESSES = 2  # one asyncio process per core reads the sockets (see `Client`)
 
 
-class ClientProcess:
+class ClientProcess(JsonLinesProcess):
     def __init__(self, port: int, n: int, offset: int, labels: list[str], cookie: str) -> None:
         argv = [sys.executable, "-m", "bench.fanout_client", "--url", f"ws://{HOST}:{port}/ws/",
                 "--connections", str(n), "--offset", str(offset), "--symbols", ",".join(labels),
                 "--per-connection", str(PER_CONNECTION), "--cookie", cookie,
                 "--origin", ORIGIN]
-        self.proc = subprocess.Popen(argv, cwd=BASE_DIR, stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE, start_new_session=True)
-        self.latest: dict[str, Any] = {}
-        self.finals: queue.Queue[dict[str, Any]] = queue.Queue()
-        self.reader = threading.Thread(target=self._read, daemon=True)
-        self.reader.start()
-
-    def _read(self) -> None:
-        assert self.proc.stdout is not None
-        for line in self.proc.stdout:
-            with contextlib.suppress(ValueError):
-                data = json.loads(line)
-                if data.get("event") == "final":
-                    self.finals.put(data)
-                else:
-                    self.latest = data
-
-    def send(self, command: str) -> None:
-        assert self.proc.stdin is not None
-        self.proc.stdin.write(command.encode() + b"\n")
-        self.proc.stdin.flush()
-
-    def stop(self) -> None:
-        with contextlib.suppress(OSError):
-            self.send("stop")
-        try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-            self.proc.wait()
+        super().__init__(argv, BASE_DIR)
 
 
 def _merge(parts: list[dict[str, Any]]) -> dict[str, Any]:

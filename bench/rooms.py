@@ -33,14 +33,11 @@ import contextlib
 import dataclasses
 import json
 import os
-import queue
 import resource
-import signal
 import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -49,7 +46,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import report
-from bench.procs import HOST, free_port, stop_group
+from bench.procs import HOST, JsonLinesProcess, free_port, stop_group
 from config.env import BASE_DIR, service_url
 
 SECTION = "rooms"
@@ -463,43 +460,10 @@ def running_server(log_dir: Path) -> Iterator[tuple[int, int]]:
                 _log("    ws log tail: " + " | ".join(tail)[:600])
 
 
-class ClientProcess:
+class ClientProcess(JsonLinesProcess):
     def __init__(self, spec_path: Path) -> None:
         argv = [sys.executable, "-m", "bench.rooms", "--client", str(spec_path)]
-        self.proc = subprocess.Popen(
-            argv,
-            cwd=BASE_DIR,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            start_new_session=True,
-        )
-        self.latest: dict[str, Any] = {}
-        self.finals: queue.Queue[dict[str, Any]] = queue.Queue()
-        threading.Thread(target=self._read, daemon=True).start()
-
-    def _read(self) -> None:
-        assert self.proc.stdout is not None
-        for line in self.proc.stdout:
-            with contextlib.suppress(ValueError):
-                data = json.loads(line)
-                if data.get("event") == "final":
-                    self.finals.put(data)
-                else:
-                    self.latest = data
-
-    def send(self, command: str) -> None:
-        assert self.proc.stdin is not None
-        self.proc.stdin.write(command.encode() + b"\n")
-        self.proc.stdin.flush()
-
-    def stop(self) -> None:
-        with contextlib.suppress(OSError):
-            self.send("stop")
-        try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-            self.proc.wait()
+        super().__init__(argv, BASE_DIR)
 
 
 def _merge(parts: list[dict[str, Any]]) -> dict[str, Any]:
