@@ -63,3 +63,22 @@ CANDLE_PIXELS = """
   return count;
 }
 """
+
+
+def simulated_quote(
+    symbol: str, price: str, prev_close: str, volume: int = 1_000_000, age_seconds: float = 1
+) -> Any:
+    """An NSE quote from the simulated feed, `age_seconds` old, for tests to publish."""
+    from datetime import timedelta
+    from decimal import Decimal
+
+    from django.utils import timezone
+
+    from apps.market.providers.base import Quote
+
+    p, c = Decimal(price), Decimal(prev_close)
+    return Quote(
+        symbol=symbol, exchange="NSE", last_price=p, open=c, high=max(p, c), low=min(p, c),
+        prev_close=c, volume=volume, at=timezone.now() - timedelta(seconds=age_seconds),
+        simulated=True,
+    )  # fmt: skip

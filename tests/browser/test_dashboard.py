@@ -16,10 +16,10 @@ from apps.accounts.models import User
 from apps.market import ingest
 from apps.market.candle_store import CandleRow, WriteMode, bucket_start, candles_write
 from apps.market.models import DataSource, Instrument
-from apps.market.providers.base import Quote
 from apps.realtime.quotes import quotes_publish
 from apps.watchlists import services
 from tests.browser.helpers import sign_in, verified_user
+from tests.browser.helpers import simulated_quote as quote
 from tests.factories import WatchlistMemberFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -49,14 +49,6 @@ def _subscribed(page: Page, *labels: str) -> None:
         expect(dashboard).to_have_attribute("data-subscribed", re.compile(rf"(^| ){label}( |$)"))
 
 
-def _quote(symbol: str, price: str, prev_close: str, volume: int = 1_000_000) -> Quote:
-    p, c = Decimal(price), Decimal(prev_close)
-    return Quote(
-        symbol=symbol, exchange="NSE", last_price=p, open=c, high=max(p, c), low=min(p, c),
-        prev_close=c, volume=volume, at=timezone.now() - timedelta(seconds=1), simulated=True,
-    )
-
-
 def _daily_closes(symbol: str, closes: list[str]) -> None:
     instrument = Instrument.objects.get(symbol=symbol, exchange__code="NSE")
     today = bucket_start(timezone.now(), "1d")
@@ -81,7 +73,7 @@ def test_editor_adds_a_symbol_and_the_owner_sees_it_live(
     services.watchlist_item_add(watchlist_id=watchlist.pk, symbol="HDFCBANK", by=owner)
     WatchlistMemberFactory(watchlist=watchlist, user=editor, role="editor")
     ingest.quotes_ingest(
-        batch=[_quote("HDFCBANK", "1650.40", "1632.10"), _quote("ICICIBANK", "1234.50", "1240")],
+        batch=[quote("HDFCBANK", "1650.40", "1632.10"), quote("ICICIBANK", "1234.50", "1240")],
         source=DataSource.SIMULATED,
     )
     _daily_closes("HDFCBANK", [str(1600 + (i * 7) % 40 + i) for i in range(30)])
@@ -125,8 +117,8 @@ def test_prices_move_live(live_server: Any, ws_server: str, page: Page, screensh
         services.watchlist_item_add(watchlist_id=watchlist.pk, symbol=symbol, by=owner)
     ingest.quotes_ingest(
         batch=[
-            _quote("RELIANCE", "2951.20", "2900", 7_654_321),
-            _quote("TCS", "3412.55", "3450.10"),
+            quote("RELIANCE", "2951.20", "2900", 7_654_321),
+            quote("TCS", "3412.55", "3450.10"),
         ],
         source=DataSource.SIMULATED,
     )
@@ -138,7 +130,7 @@ def test_prices_move_live(live_server: Any, ws_server: str, page: Page, screensh
     _subscribed(page, "NSE:RELIANCE")
     page.evaluate("() => { window.__sameDocument = true; }")
 
-    tick = _quote("RELIANCE", "2999.95", "2900", 7_700_000)
+    tick = quote("RELIANCE", "2999.95", "2900", 7_700_000)
     ingest.quotes_ingest(batch=[tick], source=DataSource.SIMULATED)
     quotes_publish([tick])
 
@@ -161,7 +153,7 @@ def test_dashboard_fits_a_phone(
         )
     services.watchlist_create(name="Second list", by=owner)
     ingest.quotes_ingest(
-        batch=[_quote("RELIANCE", "2951.20", "2900"), _quote("BAJFINANCE", "123456", "120000")],
+        batch=[quote("RELIANCE", "2951.20", "2900"), quote("BAJFINANCE", "123456", "120000")],
         source=DataSource.SIMULATED,
     )
     sign_in(phone_page, base, owner.email, PASSWORD)

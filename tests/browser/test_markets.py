@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 import importlib
-from datetime import timedelta
-from decimal import Decimal
+from functools import partial
 
 import pytest
 from django.apps import apps
-from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from apps.market import ingest
 from apps.market.models import DataSource
-from apps.market.providers.base import Quote
-from tests.browser.helpers import sign_in, verified_user
+from tests.browser.helpers import sign_in, simulated_quote, verified_user
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -32,13 +29,7 @@ def _market_data() -> None:
     ingest._instrument_ids.clear()
 
 
-def _quote(symbol: str, price: str, prev_close: str, volume: int = 1_000_000) -> Quote:
-    return Quote(
-        symbol=symbol, exchange="NSE", last_price=Decimal(price), open=Decimal(prev_close),
-        high=max(Decimal(price), Decimal(prev_close)), low=min(Decimal(price), Decimal(prev_close)),
-        prev_close=Decimal(prev_close), volume=volume, at=timezone.now() - timedelta(seconds=5),
-        simulated=True,
-    )
+_quote = partial(simulated_quote, age_seconds=5)
 
 
 def _price(page: Page, symbol: str):

@@ -16,12 +16,12 @@ from playwright.sync_api import Page, expect
 from apps.accounts.models import User
 from apps.market import ingest
 from apps.market.models import DataSource, Instrument
-from apps.market.providers.base import Quote
 from apps.portfolios import services
 from apps.portfolios.models import DailySnapshot, Portfolio, Transaction, TransactionKind
 from apps.portfolios.services import TransactionData
 from apps.realtime.quotes import quotes_publish
 from tests.browser.helpers import sign_in, verified_user
+from tests.browser.helpers import simulated_quote as quote
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -35,14 +35,6 @@ def _market(market_seed: None) -> None:
 
 def _user(email: str, name: str) -> User:
     return verified_user(email, PASSWORD, display_name=name)
-
-
-def _quote(symbol: str, price: str, prev_close: str) -> Quote:
-    p, c = Decimal(price), Decimal(prev_close)
-    return Quote(
-        symbol=symbol, exchange="NSE", last_price=p, open=c, high=max(p, c), low=min(p, c),
-        prev_close=c, volume=1_000_000, at=timezone.now() - timedelta(seconds=1), simulated=True,
-    )  # fmt: skip
 
 
 def _buy(portfolio: Portfolio, symbol: str, quantity: str, price: str, days_ago: int = 30) -> None:
@@ -71,7 +63,7 @@ def test_a_portfolio_built_in_the_ui_moves_live(
 ) -> None:
     base = live_server.url
     owner = _user("ananya.kulkarni@example.in", "Ananya")
-    ingest.quotes_ingest(batch=[_quote("RELIANCE", "2951.20", "2900")], source=DataSource.SIMULATED)
+    ingest.quotes_ingest(batch=[quote("RELIANCE", "2951.20", "2900")], source=DataSource.SIMULATED)
     sign_in(page, base, owner.email, PASSWORD)
 
     page.get_by_role("navigation").get_by_role("link", name="Portfolios").click()
@@ -121,7 +113,7 @@ def test_a_portfolio_built_in_the_ui_moves_live(
 
     # The live valuation now holds RELIANCE; a tick moves the value without a reload.
     expect(root).to_have_attribute("data-live", "NSE:RELIANCE", timeout=5_000)
-    tick = _quote("RELIANCE", "2999.95", "2900")
+    tick = quote("RELIANCE", "2999.95", "2900")
     ingest.quotes_ingest(batch=[tick], source=DataSource.SIMULATED)
     quotes_publish([tick])
     expect(value).to_have_text("₹29,999.50", timeout=5_000)
@@ -140,7 +132,7 @@ def test_the_list_renames_and_deletes_a_portfolio(
     owner = _user("farah.khan@example.in", "Farah")
     keep = services.portfolio_create(owner=owner, name="Core")
     _buy(keep, "TCS", "4", "3500")
-    ingest.quotes_ingest(batch=[_quote("TCS", "3412.55", "3450.10")], source=DataSource.SIMULATED)
+    ingest.quotes_ingest(batch=[quote("TCS", "3412.55", "3450.10")], source=DataSource.SIMULATED)
     drop = services.portfolio_create(owner=owner, name="Old experiments")
     page.on("dialog", lambda dialog: dialog.accept())
     sign_in(page, base, owner.email, PASSWORD)
@@ -340,7 +332,7 @@ def test_portfolio_pages_fit_a_phone(
     )
     services.portfolio_create(owner=owner, name="Second")
     ingest.quotes_ingest(
-        batch=[_quote("RELIANCE", "2951.20", "2900"), _quote("BAJFINANCE", "7123.45", "7000")],
+        batch=[quote("RELIANCE", "2951.20", "2900"), quote("BAJFINANCE", "7123.45", "7000")],
         source=DataSource.SIMULATED,
     )
     sign_in(phone_page, base, owner.email, PASSWORD)

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
-from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -17,12 +16,12 @@ from playwright.sync_api import Dialog, Locator, Page, expect
 from apps.accounts.models import User
 from apps.market import ingest
 from apps.market.models import DataSource
-from apps.market.providers.base import Quote
 from apps.realtime.quotes import quotes_publish
 from apps.rooms import services
 from apps.rooms.models import Message, Room, RoomMember, Visibility
 from apps.watchlists import services as watchlist_services
 from tests.browser.helpers import as_server, sign_in, verified_user
+from tests.browser.helpers import simulated_quote as quote
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -37,14 +36,6 @@ def _market(market_seed: None) -> None:
 def _user(email: str, name: str) -> User:
     return verified_user(email, PASSWORD, display_name=name)
 
-
-
-def _quote(symbol: str, price: str, prev_close: str) -> Quote:
-    p, c = Decimal(price), Decimal(prev_close)
-    return Quote(
-        symbol=symbol, exchange="NSE", last_price=p, open=c, high=max(p, c), low=min(p, c),
-        prev_close=c, volume=1_000_000, at=timezone.now() - timedelta(seconds=1), simulated=True,
-    )  # fmt: skip
 
 
 def _room(owner: User, *members: User, symbols: tuple[str, ...] = ("RELIANCE",)) -> Room:
@@ -112,7 +103,7 @@ def test_two_members_chat_live_with_presence_typing_and_a_live_price_chip(
     asha = _user("asha.rao@example.in", "Asha")
     vikram = _user("vikram.shah@example.in", "Vikram")
     room = _room(asha, vikram)
-    ingest.quotes_ingest(batch=[_quote("RELIANCE", "2951.20", "2900")], source=DataSource.SIMULATED)
+    ingest.quotes_ingest(batch=[quote("RELIANCE", "2951.20", "2900")], source=DataSource.SIMULATED)
 
     _open_room(second_page, base, vikram, room)
     second_page.evaluate("() => { window.__sameDocument = true; }")
@@ -154,7 +145,7 @@ def test_two_members_chat_live_with_presence_typing_and_a_live_price_chip(
         expect(p.locator("[data-room-page]")).to_have_attribute(
             "data-quotes", re.compile(r"(^| )NSE:RELIANCE( |$)")
         )
-    tick = _quote("RELIANCE", "2999.95", "2900")
+    tick = quote("RELIANCE", "2999.95", "2900")
     ingest.quotes_ingest(batch=[tick], source=DataSource.SIMULATED)
     quotes_publish([tick])
     for chip in chips:
@@ -303,7 +294,7 @@ def test_the_phone_layout_is_tabs_without_horizontal_overflow(
     base = live_server.url
     owner = _user("sneha.pillai@example.in", "Sneha Pillai-Krishnamurthy")
     room = _room(owner, symbols=("RELIANCE", "BAJFINANCE", "TCS"))
-    ingest.quotes_ingest(batch=[_quote("RELIANCE", "2951.20", "2900")], source=DataSource.SIMULATED)
+    ingest.quotes_ingest(batch=[quote("RELIANCE", "2951.20", "2900")], source=DataSource.SIMULATED)
     as_server(
         services.message_create, room=room, author=owner,
         body="A long line without spaces: https://example.com/" + "x" * 120 + " and $RELIANCE",

@@ -16,7 +16,6 @@ import pytest_asyncio
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.db import connections
-from django.test import Client
 
 from apps.market import ingest
 from apps.market.providers.base import Quote
@@ -25,10 +24,9 @@ from apps.portfolios import live
 from apps.portfolios.tests.conftest import quote_set, tx_add
 from apps.realtime import consumers, hub
 from apps.realtime.quotes import quotes_publish
-from config.asgi import application
+from tests.ws import signed_in_socket
 
 IST = ZoneInfo("Asia/Kolkata")
-ORIGIN = (b"origin", b"http://localhost")
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
 
 
@@ -52,22 +50,6 @@ async def opened() -> AsyncIterator[list[WebsocketCommunicator]]:
         await hub_.close()
     hub._hubs.clear()
     await database_sync_to_async(connections.close_all)()
-
-
-def _cookie(user: Any) -> bytes:
-    client = Client()
-    client.force_login(user)
-    return f"sessionid={client.cookies['sessionid'].value}".encode()
-
-
-async def _connect(opened: list[WebsocketCommunicator], user: Any) -> WebsocketCommunicator:
-    cookie = await database_sync_to_async(_cookie)(user)
-    communicator = WebsocketCommunicator(application, "/ws/", headers=[ORIGIN, (b"cookie", cookie)])
-    connected, _ = await communicator.connect(timeout=5)
-    assert connected
-    opened.append(communicator)
-    assert (await communicator.receive_json_from(timeout=5))["type"] == "hello"
-    return communicator
 
 
 async def _next(communicator: WebsocketCommunicator, kind: str, timeout: float = 5) -> Any:
@@ -95,7 +77,7 @@ async def test_subscribing_sends_the_current_values_first(
     opened: list[Any], user: Any, instruments: Any, portfolio: Any
 ) -> None:
     await database_sync_to_async(_holding)(user, instruments, portfolio)
-    socket = await _connect(opened, user)
+    socket = await signed_in_socket(opened, user)
     await socket.send_json_to({"type": "subscribe", "topic": "portfolio", "id": portfolio.pk,
                                "ref": 1})
     ack = await _next(socket, "subscribed")
@@ -115,7 +97,7 @@ async def test_ticks_revalue_at_most_once_a_second(
     opened: list[Any], user: Any, instruments: Any, portfolio: Any
 ) -> None:
     await database_sync_to_async(_holding)(user, instruments, portfolio)
-    socket = await _connect(opened, user)
+    socket = await signed_in_socket(opened, user)
     await socket.send_json_to({"type": "subscribe", "topic": "portfolio", "id": portfolio.pk})
     await _next(socket, "portfolio.update")
     # Joining counted as a push: ticks within the next second wait for the interval, and
@@ -136,7 +118,7 @@ async def test_two_sockets_of_one_portfolio_share_one_valuation(
     opened: list[Any], user: Any, instruments: Any, portfolio: Any
 ) -> None:
     await database_sync_to_async(_holding)(user, instruments, portfolio)
-    first, second = await _connect(opened, user), await _connect(opened, user)
+    first, second = await signed_in_socket(opened, user), await signed_in_socket(opened, user)
     for socket in (first, second):
         await socket.send_json_to({"type": "subscribe", "topic": "portfolio", "id": portfolio.pk})
         await _next(socket, "portfolio.update")
@@ -158,7 +140,7 @@ async def test_a_transaction_change_is_announced_and_revalued_at_once(
     opened: list[Any], user: Any, instruments: Any, portfolio: Any
 ) -> None:
     await database_sync_to_async(_holding)(user, instruments, portfolio)
-    socket = await _connect(opened, user)
+    socket = await signed_in_socket(opened, user)
     await socket.send_json_to({"type": "subscribe", "topic": "portfolio", "id": portfolio.pk})
     await _next(socket, "portfolio.update")
     await database_sync_to_async(tx_add)(
@@ -176,7 +158,7 @@ async def test_another_users_portfolio_is_not_found(
     opened: list[Any], user: Any, other_user: Any, instruments: Any, portfolio: Any
 ) -> None:
     await database_sync_to_async(_holding)(user, instruments, portfolio)
-    socket = await _connect(opened, other_user)
+    socket = await signed_in_socket(opened, other_user)
     await socket.send_json_to({"type": "subscribe", "topic": "portfolio", "id": portfolio.pk,
                                "ref": "x"})
     error = await _next(socket, "error")
