@@ -32,6 +32,7 @@ import os
 import sys
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
@@ -221,7 +222,8 @@ def render(
     table = "\n".join("| " + " | ".join(row) + " |" for row in rows)
     return f"""## Backtest engine vs vectorbt (`bench/signals.py`)
 
-{bench_report.machine_line()}; numpy {bench_report.package_version("numpy")}, pandas
+Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {bench_report.machine_line()}; numpy
+{bench_report.package_version("numpy")}, pandas
 {bench_report.package_version("pandas")}, vectorbt {bench_report.package_version("vectorbt")}
 (numba {bench_report.package_version("numba")}). Median of {repeats} runs after a warm-up
 (vectorbt's numba compilation excluded). {n:,} one-minute bars, each opening at the previous
