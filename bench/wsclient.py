@@ -1,0 +1,254 @@
+"""A minimal RFC 6455 client on `asyncio.Protocol`, for bench processes holding many sockets.
+
+The `websockets` asyncio client spends a task, a queue and several coroutine switches on every
+frame; at 5,000 sockets that queueing showed up as server latency. Here a read costs one
+`time.time()`, a header parse per frame and a `text_received` call. No extensions (so no
+compression), no TLS, text messages only (binary ones are dropped).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import os
+import struct
+import time
+from urllib.parse import urlsplit
+
+try:
+    from websockets.speedups import apply_mask
+except ImportError:  # pure Python: XOR as one big integer
+
+    def apply_mask(data: bytes, mask: bytes) -> bytes:  # type: ignore[misc]
+        n = len(data)
+        key = (mask * (n // 4 + 1))[:n]
+        return (int.from_bytes(data, "little") ^ int.from_bytes(key, "little")).to_bytes(
+            n, "little"
+        )
+
+
+GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+# One read buffer for every connection of the process: each read is consumed before the next.
+# A plain `asyncio.Protocol` gets `recv(256 KiB)`, a fresh 256 KiB allocation per read (an
+# mmap/munmap pair, ~30 µs on the bench machine: more than everything else a frame costs).
+_READ_BUFFER = memoryview(bytearray(256 * 1024))
+OP_CONTINUATION, OP_TEXT, OP_BINARY, OP_CLOSE, OP_PING, OP_PONG = 0, 1, 2, 8, 9, 10
+NO_STATUS, PROTOCOL_ERROR, INVALID_DATA = 1005, 1002, 1007
+MAX_HEAD = 65536
+
+
+def accept_key(key: str) -> str:
+    digest = hashlib.sha1((key + GUID).encode(), usedforsecurity=False).digest()  # RFC 6455
+    return base64.b64encode(digest).decode()
+
+
+def encode_frame(opcode: int, payload: bytes) -> bytes:
+    """One final frame, masked with a random key as RFC 6455 requires of a client."""
+    n = len(payload)
+    if n < 126:
+        head = struct.pack("!BB", 0x80 | opcode, 0x80 | n)
+    elif n < 65536:
+        head = struct.pack("!BBH", 0x80 | opcode, 0x80 | 126, n)
+    else:
+        head = struct.pack("!BBQ", 0x80 | opcode, 0x80 | 127, n)
+    mask = os.urandom(4)
+    return head + mask + apply_mask(payload, mask)
+
+
+class HandshakeError(Exception):
+    """The upgrade failed; the message is the label a bench counts it under (`http 403`)."""
+
+
+class ConnectionClosed(Exception):
+    def __init__(self, code: int | None) -> None:
+        super().__init__(f"closed {code or 'abnormal'}")
+        self.code = code  # from the server's close frame; None if the socket just went
+
+
+class WebSocketProtocol(asyncio.BufferedProtocol):
+    """One client connection. `await open()`, then `send_text`; subclasses override
+    `text_received(text, received)` (`received`: `time.time()` of the read that completed
+    the message) and `closed(code)`, called once when an open connection ends (`code` from
+    the server's close frame, None if there was none). A failed `open()` raises
+    `HandshakeError` or `ConnectionClosed` instead."""
+
+    def __init__(self, url: str, headers: dict[str, str]) -> None:
+        parts = urlsplit(url)
+        self.host, self.port = parts.hostname or "127.0.0.1", parts.port or 80
+        self.key = base64.b64encode(os.urandom(16)).decode()
+        lines = [f"GET {parts.path or '/'}{'?' + parts.query if parts.query else ''} HTTP/1.1",
+                 f"Host: {parts.netloc}", "Upgrade: websocket", "Connection: Upgrade",
+                 f"Sec-WebSocket-Key: {self.key}", "Sec-WebSocket-Version: 13",
+                 *(f"{name}: {value}" for name, value in headers.items())]
+        self.request = ("\r\n".join(lines) + "\r\n\r\n").encode()
+        self.transport: asyncio.Transport | None = None
+        self.opened: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.buffer = bytearray()
+        self.fragments: list[bytes] = []
+        self.fragment_opcode = 0
+        self.ended = False
+
+    async def open(self) -> None:
+        await asyncio.get_running_loop().create_connection(lambda: self, self.host, self.port)
+        await self.opened
+
+    def send_text(self, text: str) -> None:
+        self._write(OP_TEXT, text.encode())
+
+    def abort(self) -> None:
+        if self.transport is not None:
+            self.transport.abort()
+
+    # --- hooks ---
+
+    def text_received(self, text: str, received: float) -> None:
+        pass
+
+    def closed(self, code: int | None) -> None:
+        pass
+
+    # --- asyncio.BufferedProtocol ---
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+        transport.write(self.request)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._end(None)
+
+    def get_buffer(self, sizehint: int) -> memoryview:
+        return _READ_BUFFER
+
+    def buffer_updated(self, nbytes: int) -> None:
+        self.data_received(bytes(_READ_BUFFER[:nbytes]))
+
+    def data_received(self, data: bytes) -> None:
+        """What one read brought (from `buffer_updated`; tests call it directly)."""
+        received = time.time()
+        if not self.opened.done():
+            data = self._handshake(data)
+            if not data:
+                return
+        if self.buffer:  # a frame spans reads: rare on loopback
+            self.buffer += data
+            data = bytes(self.buffer)
+            self.buffer.clear()
+        try:
+            used = self._frames(data, received)
+        except UnicodeDecodeError:
+            self._fail(INVALID_DATA)
+            return
+        if used < len(data) and not self.ended:
+            self.buffer += data[used:]
+
+    # --- internals ---
+
+    def _handshake(self, data: bytes) -> bytes:
+        """Consume the HTTP response; return the bytes after it (frames already sent)."""
+        self.buffer += data
+        end = self.buffer.find(b"\r\n\r\n")
+        if end < 0:
+            if len(self.buffer) > MAX_HEAD:
+                self._refuse("response head too large")
+            return b""
+        head = self.buffer[:end].decode("latin-1").split("\r\n")
+        rest = bytes(self.buffer[end + 4:])
+        self.buffer.clear()
+        status = head[0].split(" ", 2)
+        code = int(status[1]) if len(status) > 1 and status[1].isdigit() else 0
+        fields: dict[str, str] = {}
+        for line in head[1:]:
+            name, _, value = line.partition(":")
+            fields[name.strip().lower()] = value.strip()
+        connection = {token.strip().lower() for token in fields.get("connection", "").split(",")}
+        if code != 101:
+            self._refuse(f"http {code}")
+        elif fields.get("upgrade", "").lower() != "websocket" or "upgrade" not in connection:
+            self._refuse("bad upgrade headers")
+        elif fields.get("sec-websocket-accept") != accept_key(self.key):
+            self._refuse("bad Sec-WebSocket-Accept")
+        elif fields.get("sec-websocket-extensions"):
+            self._refuse("extensions not offered")
+        else:
+            self.opened.set_result(None)
+            return rest
+        return b""
+
+    def _frames(self, data: bytes, received: float) -> int:
+        """Handle the complete frames in `data`; return how many bytes they took."""
+        pos, n = 0, len(data)
+        while n - pos >= 2 and not self.ended:
+            b0, length = data[pos], data[pos + 1]
+            start = pos + 2
+            if length & 0x80:  # servers must not mask
+                self._fail(PROTOCOL_ERROR)
+                break
+            if length == 126:
+                if n - start < 2:
+                    break
+                length, start = int.from_bytes(data[start:start + 2], "big"), start + 2
+            elif length == 127:
+                if n - start < 8:
+                    break
+                length, start = int.from_bytes(data[start:start + 8], "big"), start + 8
+            end = start + length
+            if end > n:
+                break
+            pos = end
+            if b0 == 0x80 | OP_TEXT and not self.fragment_opcode:  # the common case
+                self.text_received(data[start:end].decode(), received)
+            else:
+                self._frame(b0, data[start:end], received)
+        return pos
+
+    def _frame(self, b0: int, payload: bytes, received: float) -> None:
+        fin, opcode = b0 & 0x80, b0 & 0x0F
+        if b0 & 0x70:  # RSV bits: no extension was negotiated
+            self._fail(PROTOCOL_ERROR)
+        elif opcode in (OP_TEXT, OP_BINARY, OP_CONTINUATION):
+            if (opcode == OP_CONTINUATION) != bool(self.fragment_opcode):
+                self._fail(PROTOCOL_ERROR)
+                return
+            if opcode != OP_CONTINUATION:
+                self.fragment_opcode = opcode
+            self.fragments.append(payload)
+            if fin:
+                message, kind = b"".join(self.fragments), self.fragment_opcode
+                self.fragments, self.fragment_opcode = [], 0
+                if kind == OP_TEXT:
+                    self.text_received(message.decode(), received)
+        elif opcode == OP_PING:
+            self._write(OP_PONG, payload)
+        elif opcode == OP_CLOSE:
+            code = int.from_bytes(payload[:2], "big") if len(payload) >= 2 else NO_STATUS
+            self._write(OP_CLOSE, payload[:2])
+            self._end(code)
+        elif opcode != OP_PONG:
+            self._fail(PROTOCOL_ERROR)
+
+    def _write(self, opcode: int, payload: bytes) -> None:
+        if self.transport is not None and not self.transport.is_closing():
+            self.transport.write(encode_frame(opcode, payload))
+
+    def _refuse(self, reason: str) -> None:
+        self.opened.set_exception(HandshakeError(reason))
+        self.ended = True
+        self.abort()
+
+    def _fail(self, code: int) -> None:
+        self._write(OP_CLOSE, code.to_bytes(2, "big"))
+        self._end(None)
+
+    def _end(self, code: int | None) -> None:
+        """The connection is over: report it once, then let the kernel finish the close."""
+        if self.ended:
+            return
+        self.ended = True
+        if not self.opened.done():
+            self.opened.set_exception(ConnectionClosed(code))
+        else:
+            self.closed(code)
+        if self.transport is not None:
+            self.transport.close()
