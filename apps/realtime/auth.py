@@ -1,6 +1,7 @@
 """WebSocket authentication: the session cookie (browsers) or a single-use ticket (mobile).
 
-One middleware, one database round trip per handshake, and nothing left in the send path:
+One call per handshake (`scope_authenticate`, made by `routing.WebSocketEntry`), one database
+round trip, and nothing left in the send path:
 Channels' `AuthMiddlewareStack` would wrap every outgoing frame in its session-saving `send`
 (about a quarter of the server's CPU in the fan-out benchmark) and keep three copies of the
 scope plus a session object alive per connection. A WebSocket never changes the session, so
@@ -72,23 +73,12 @@ def resolve_user(*, ticket: str | None, session_key: str | None) -> Any:
     return SocketUser(pk=user.pk, email=user.email)
 
 
-class WebSocketAuthMiddleware:
-    """Sets `scope["user"]` from the session cookie, else from `/ws/?ticket=…`."""
-
-    def __init__(self, inner: Any) -> None:
-        self.inner = inner
-
-    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> Any:
-        tickets = parse_qs(scope.get("query_string", b"").decode()).get("ticket")
-        user = await resolve_user(
-            ticket=tickets[0] if tickets else None,
-            session_key=_cookie(scope, settings.SESSION_COOKIE_NAME),
-        )
-        # Set in place, not on a copy: the server's scope is not read again, and a copy
-        # would stay alive with the connection.
-        scope["user"] = user
-        return await self.inner(scope, receive, send)
-
-
-def WebSocketAuthMiddlewareStack(inner: Any) -> Any:  # noqa: N802 - mirrors Channels' naming
-    return WebSocketAuthMiddleware(inner)
+async def scope_authenticate(scope: dict[str, Any]) -> None:
+    """Set `scope["user"]` from the session cookie, else from `/ws/?ticket=…`."""
+    tickets = parse_qs(scope.get("query_string", b"").decode()).get("ticket")
+    # Set in place, not on a copy: the server's scope is not read again, and a copy would
+    # stay alive with the connection.
+    scope["user"] = await resolve_user(
+        ticket=tickets[0] if tickets else None,
+        session_key=_cookie(scope, settings.SESSION_COOKIE_NAME),
+    )

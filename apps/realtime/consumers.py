@@ -19,6 +19,7 @@ from redis.exceptions import RedisError
 from apps.portfolios.live import get_live_portfolios
 from apps.realtime import protocol
 from apps.realtime.auth import SocketUser
+from apps.realtime.eager import Rest, start_eagerly
 from apps.realtime.events import user_group, watchlist_group
 from apps.realtime.feedwatch import current_feed_frame, get_feed_watch
 from apps.realtime.hub import get_hub
@@ -87,10 +88,21 @@ def _load_known_keys() -> frozenset[SymbolKey]:
     )
 
 
+async def _refresh_known_keys() -> None:
+    _known["keys"] = await _load_known_keys()
+    _known["at"] = time.monotonic()
+
+
 async def known_instrument_keys() -> frozenset[SymbolKey]:
     if time.monotonic() - _known["at"] > KNOWN_TTL_SECONDS:
-        _known["keys"] = await _load_known_keys()
-        _known["at"] = time.monotonic()
+        # One load for everyone: when the list expires while thousands of sockets subscribe
+        # (every client resubscribes after a deploy), each of them loading it queued 5,000
+        # queries on the one sync thread and stalled subscriptions for half a minute.
+        loop = asyncio.get_running_loop()
+        loading: asyncio.Task[None] | None = _known.get("loading")
+        if loading is None or loading.done() or loading.get_loop() is not loop:
+            loading = _known["loading"] = loop.create_task(_refresh_known_keys())
+        await asyncio.shield(loading)
     keys: frozenset[SymbolKey] = _known["keys"]
     return keys
 
@@ -126,20 +138,22 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
     async def connect(self) -> None:
         self.user = self.scope.get("user")
         self.seq = 0
-        self.quote_keys: set[SymbolKey] = set()
-        self.watchlists: set[int] = set()
-        self.portfolios: set[int] = set()
+        # Frozen sets, replaced on change (subscriptions are rare): until then every socket
+        # shares the one empty frozenset instead of holding three empty sets (650 bytes).
+        self.quote_keys: frozenset[SymbolKey] = frozenset()
+        self.watchlists: frozenset[int] = frozenset()
+        self.portfolios: frozenset[int] = frozenset()
         self.rooms: ConnectionRooms | None = None  # made on the first room frame
         self.signals: ConnectionSignals | None = None  # made on the first signals frame
         self.pending: dict[SymbolKey, str] = {}
-        self.control: list[dict[str, Any]] = []  # rare: a list is 700 B smaller than a deque
+        self.queued: list[str] = []  # control frames, serialised, waiting behind a write
         self.bucket = TokenBucket(FRAMES_PER_SECOND, FRAME_BURST)
         self.throttled_since: float | None = None
-        self.send_lock = asyncio.Lock()
-        # The writer task starts with the first quote or event (an idle socket has none).
+        # A task exists only while a write waits for the client (see `_drain`).
         self.writer: asyncio.Task[None] | None = None
-        self.wakeup: asyncio.Future[None] | None = None
+        self.flush_timer: asyncio.TimerHandle | None = None
         self.next_quotes_at = 0.0
+        self.stats = get_stats()
         self.closing = False
         # Accept first: only an open socket can carry our own close code and reason.
         await self.accept()
@@ -152,7 +166,7 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
             await self._close(CLOSE_UNAUTHENTICATED)
             return
         await self.channel_layer.group_add(user_group(self.user.pk), self.channel_name)
-        get_stats().connected()
+        self.stats.connected()
         self.counted = True
         get_feed_watch().add(self)
         await self.send_frame(
@@ -169,10 +183,13 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
     async def disconnect(self, code: int) -> None:
         self.closing = True
         if getattr(self, "counted", False):
-            get_stats().disconnected()
+            self.stats.disconnected()
             self.counted = False
         get_watchdog().write_done(self)
-        await task_stop(self.writer)
+        timer = getattr(self, "flush_timer", None)
+        if timer is not None:
+            timer.cancel()
+        await task_stop(getattr(self, "writer", None))
         if self.quote_keys:
             await get_hub().unregister(self, list(self.quote_keys))
         get_feed_watch().discard(self)
@@ -191,28 +208,75 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
             await signals.close()
 
     # -- sending ------------------------------------------------------------------------------
+    #
+    # A socket's frames go out in order and are numbered as they are written. A write nearly
+    # always completes at once (the ASGI server waits only while the client's socket buffer
+    # is full), so frames are written synchronously by whoever has one -- the hub's flush, a
+    # frame handler, an event -- with no task or lock per frame (`start_eagerly`). Only a
+    # write that has to wait continues in a task (`self.writer`); frames that come meanwhile
+    # queue behind it, and the task writes them when the client reads again, then ends. The
+    # watchdog evicts the client if that wait lasts REALTIME_SLOW_CLIENT_SECONDS.
 
     async def _close(self, code: int) -> None:
         self.closing = True
         await self.close(code=code)
 
-    async def _send_text(self, build: Any) -> None:
-        """Number and send one frame; `build(seq)` returns its text.
-
-        Straight to the ASGI server's `send` (the consumer's own `send` only adds two calls);
-        the watchdog evicts the client if the write blocks for REALTIME_SLOW_CLIENT_SECONDS.
-        """
-        async with self.send_lock:
-            if self.closing:
+    def _drain(self) -> None:
+        """Write queued control frames, then the pending quotes as one frame, until a write
+        has to wait or nothing is left."""
+        if self.writer is not None or self.closing:
+            return
+        while True:
+            if self.queued:
+                body = self.queued.pop(0)
+                self.seq += 1
+                text = f'{body[:-1]},"seq":{self.seq}}}'
+            elif self.pending:
+                loop = asyncio.get_running_loop()
+                now = loop.time()
+                if now < self.next_quotes_at:
+                    # At most one quote frame per FLUSH_INTERVAL: ticks arriving meanwhile
+                    # are merged into `pending` (latest price per symbol wins).
+                    if self.flush_timer is None:
+                        self.flush_timer = loop.call_at(self.next_quotes_at, self._flush_due)
+                    return
+                batch, self.pending = self.pending, {}
+                self.next_quotes_at = now + FLUSH_INTERVAL
+                self.seq += 1
+                quotes = ",".join(batch.values())
+                text = f'{{"type":"quote.tick","seq":{self.seq},"quotes":[{quotes}]}}'
+            else:
                 return
-            self.seq += 1
-            watchdog = get_watchdog()
-            watchdog.write_started(self)
             try:
-                await self.base_send({"type": "websocket.send", "text": build(self.seq)})
-            finally:
-                watchdog.write_done(self)
-            get_stats().sent()
+                rest = start_eagerly(self.base_send({"type": "websocket.send", "text": text}))
+            except Exception as exc:  # the server cannot take it: the client is gone
+                logger.debug("ws write failed (%s); dropping what is queued", exc)
+                self.closing = True
+                self.queued.clear()
+                self.pending.clear()
+                return
+            self.stats.sent()
+            if rest is not None:
+                self.writer = asyncio.get_running_loop().create_task(self._finish_write(rest))
+                return
+
+    def _flush_due(self) -> None:
+        self.flush_timer = None
+        self._drain()
+
+    async def _finish_write(self, rest: Rest) -> None:
+        watchdog = get_watchdog()
+        watchdog.write_started(self)
+        try:
+            await rest
+        except Exception as exc:
+            logger.debug("ws write failed (%s); dropping what is queued", exc)
+            self.closing = True
+            return
+        finally:
+            watchdog.write_done(self)
+        self.writer = None
+        self._drain()
 
     async def evict_too_slow(self) -> None:
         """Called by the watchdog when a write has been blocked for too long."""
@@ -229,8 +293,21 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
         except (TimeoutError, Exception):
             _abort_transport(self.base_send)
 
+    def _enqueue(self, frame: dict[str, Any]) -> None:
+        if "seq" in frame:
+            frame = {key: value for key, value in frame.items() if key != "seq"}
+        # Serialised now (an unserialisable frame fails its caller, not the writer); the
+        # sequence number is added when it is written.
+        self.queued.append(json.dumps(frame, default=str))
+        self._drain()
+
     async def send_frame(self, frame: dict[str, Any]) -> None:
-        await self._send_text(lambda seq: json.dumps({**frame, "seq": seq}, default=str))
+        """Send a frame; returns once the client took it (or the socket is closing)."""
+        if self.closing:
+            return
+        self._enqueue(frame)
+        if self.writer is not None:
+            await asyncio.wait([self.writer])
 
     def offer_quote(self, key: SymbolKey, payload: str) -> None:
         """Called by the hub for every tick: keep only the latest per symbol."""
@@ -238,42 +315,12 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
 
     def quotes_ready(self) -> None:
         """Called by the hub once per gathered batch of ticks."""
-        self._wake()
+        self._drain()
 
     def offer_frame(self, frame: dict[str, Any]) -> None:
-        self.control.append(frame)
-        self._wake()
-
-    def _wake(self) -> None:
-        if self.closing:
-            return
-        if self.writer is None:
-            self.writer = asyncio.get_running_loop().create_task(self._write_loop())
-        elif self.wakeup is not None and not self.wakeup.done():
-            self.wakeup.set_result(None)
-
-    async def _write_loop(self) -> None:
-        loop = asyncio.get_running_loop()
-        while not self.closing:
-            if not self.control and not self.pending:
-                self.wakeup = loop.create_future()
-                await self.wakeup
-                self.wakeup = None
-                continue
-            while self.control:
-                await self.send_frame(self.control.pop(0))
-            if self.pending:
-                # At most one quote frame per FLUSH_INTERVAL: ticks arriving meanwhile are
-                # merged into `pending` (latest price per symbol wins).
-                wait = self.next_quotes_at - loop.time()
-                if wait > 0:
-                    await asyncio.sleep(wait)
-                batch, self.pending = self.pending, {}
-                quotes = ",".join(batch.values())
-                self.next_quotes_at = loop.time() + FLUSH_INTERVAL
-                await self._send_text(
-                    lambda seq, q=quotes: f'{{"type":"quote.tick","seq":{seq},"quotes":[{q}]}}'
-                )
+        """Send a frame without waiting for the client (feed status, portfolio updates)."""
+        if not self.closing:
+            self._enqueue(frame)
 
     async def send_error(self, error: ProtocolError) -> None:
         await self.send_frame(error.frame())
@@ -322,7 +369,7 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
         labels = [protocol.key_label(key) for key in frame.symbols]
         if frame.action == "unsubscribe":
             gone = [key for key in frame.symbols if key in self.quote_keys]
-            self.quote_keys.difference_update(gone)
+            self.quote_keys = self.quote_keys.difference(gone)
             for key in gone:
                 self.pending.pop(key, None)
             await get_hub().unregister(self, gone)
@@ -345,7 +392,7 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
             logger.warning("ws: quote hub unavailable: %s", exc)
             raise ProtocolError("unavailable", "Live prices are unavailable right now; "
                                 "subscribe again in a few seconds.", frame.ref) from exc
-        self.quote_keys.update(new)
+        self.quote_keys = self.quote_keys.union(new)
         await self.send_frame({"type": "subscribed", "topic": "quotes", "symbols": labels,
                                "ref": frame.ref})
         await self.send_frame({"type": "quote.snapshot",
@@ -354,7 +401,7 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
     async def _watchlist(self, frame: protocol.WatchlistFrame) -> None:
         group = watchlist_group(frame.watchlist_id)
         if frame.action == "unsubscribe":
-            self.watchlists.discard(frame.watchlist_id)
+            self.watchlists -= {frame.watchlist_id}
             await self.channel_layer.group_discard(group, self.channel_name)
             await self.send_frame({"type": "unsubscribed", "topic": "watchlist",
                                    "id": frame.watchlist_id, "ref": frame.ref})
@@ -363,7 +410,7 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
         if snapshot is None:
             raise ProtocolError("not_found", "No such watchlist.", frame.ref)
         await self.channel_layer.group_add(group, self.channel_name)
-        self.watchlists.add(frame.watchlist_id)
+        self.watchlists |= {frame.watchlist_id}
         await self.send_frame({"type": "subscribed", "topic": "watchlist",
                                "id": frame.watchlist_id, "ref": frame.ref})
         await self.send_frame({"type": "watchlist.snapshot", "watchlist": snapshot})
@@ -371,14 +418,14 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
     async def _portfolio(self, frame: protocol.PortfolioFrame) -> None:
         live = get_live_portfolios()
         if frame.action == "unsubscribe":
-            self.portfolios.discard(frame.portfolio_id)
+            self.portfolios -= {frame.portfolio_id}
             await live.leave(self, portfolio_id=frame.portfolio_id)
             await self.send_frame({"type": "unsubscribed", "topic": "portfolio",
                                    "id": frame.portfolio_id, "ref": frame.ref})
             return
         if frame.portfolio_id in self.portfolios:
             await live.leave(self, portfolio_id=frame.portfolio_id)
-            self.portfolios.discard(frame.portfolio_id)
+            self.portfolios -= {frame.portfolio_id}
         if len(self.portfolios) >= MAX_PORTFOLIOS:
             raise ProtocolError("too_many_portfolios",
                                 f"At most {MAX_PORTFOLIOS} portfolios per connection.", frame.ref)
@@ -391,7 +438,7 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
                                 "subscribe again in a few seconds.", frame.ref) from exc
         if snapshot is None:
             raise ProtocolError("not_found", "No such portfolio.", frame.ref)
-        self.portfolios.add(frame.portfolio_id)
+        self.portfolios |= {frame.portfolio_id}
         await self.send_frame({"type": "subscribed", "topic": "portfolio",
                                "id": frame.portfolio_id, "ref": frame.ref})
         await self.send_frame(snapshot)  # a full `portfolio.update`; later ones are deltas in time
@@ -413,7 +460,7 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
         if kind == "watchlist.revoked":
             watchlist_id = int(event.get("id") or 0)
             if watchlist_id in self.watchlists:
-                self.watchlists.discard(watchlist_id)
+                self.watchlists -= {watchlist_id}
                 await self.channel_layer.group_discard(
                     watchlist_group(watchlist_id), self.channel_name
                 )

@@ -4,10 +4,11 @@ One Redis pub/sub connection per process, one SUBSCRIBE per symbol that at least
 client watches, and a local index symbol → connections. Each tick arrives serialised once
 and is handed to every interested connection's `offer_quote`, which only stores it (latest
 wins). A batch of ticks arrives as many messages within a few milliseconds, so the hub waits
-`GATHER_SECONDS` after the first one, then tells each connection that got something
-(`quotes_ready`) once; the connection's writer sends what accumulated as one `quote.tick`
-frame. So a slow client costs one pending dict entry per symbol, never a growing queue, and
-a tick costs no timer or task per connection.
+until they stop coming (QUIET_SECONDS, at most GATHER_MAX_SECONDS), then tells each
+connection that got something (`quotes_ready`) once, and the connection writes what
+accumulated as one `quote.tick` frame, there and then. So a slow client costs one pending
+dict entry per symbol, never a growing queue, and a tick costs no timer or task per
+connection.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import asyncio
 import contextlib
 import logging
 from collections import defaultdict
-from typing import Protocol
+from typing import Any, Protocol
 
 import redis.asyncio as aioredis
 from django.conf import settings
@@ -28,7 +29,12 @@ from apps.realtime.quotes import quote_channel
 logger = logging.getLogger(__name__)
 
 
-GATHER_SECONDS = 0.005
+# A batch of ticks (one PUBLISH per symbol, pipelined) reaches the hub as many messages over
+# a few milliseconds. The hub tells sockets once it has read everything received so far and
+# no tick came for QUIET_SECONDS, but no later than GATHER_MAX_SECONDS after the first: one
+# frame per socket per batch.
+QUIET_SECONDS = 0.002
+GATHER_MAX_SECONDS = 0.05
 
 
 class QuoteSink(Protocol):
@@ -48,6 +54,8 @@ class QuoteHub:
         self.delivered = 0
         self._ready: dict[QuoteSink, None] = {}  # insertion-ordered set
         self._flush_handle: asyncio.TimerHandle | None = None
+        self._first_tick_at = self._last_tick_at = 0.0
+        self._reading = False  # draining what the connection has already received
         self._recovery: asyncio.Task[None] | None = None
 
     async def _ensure_started(self) -> aioredis.client.PubSub:
@@ -137,34 +145,51 @@ class QuoteHub:
                     await asyncio.sleep(0.05)
                     continue
                 message = await pubsub.get_message(timeout=1.0)
+                # Then everything that has already arrived: a batch is complete only once
+                # the connection has nothing more to read (see `_flush`).
+                self._reading = True
+                try:
+                    while message is not None:
+                        self._take(message)
+                        message = await pubsub.get_message(timeout=0.0)
+                finally:
+                    self._reading = False
             except asyncio.CancelledError:
                 raise
             except Exception:
                 logger.exception("quote hub: Redis read failed; retrying")
                 await asyncio.sleep(1)
                 continue
-            if message is None or message.get("type") != "message":
-                continue
-            channel = message["channel"]
-            key = self.channels.get(channel.decode() if isinstance(channel, bytes) else channel)
-            if key is None:
-                continue
-            data = message["data"]
-            payload = data.decode() if isinstance(data, bytes) else str(data)
-            sinks = self.subscribers.get(key)
-            if not sinks:
-                continue
-            ready = self._ready
-            for sink in sinks:
-                sink.offer_quote(key, payload)
-                ready[sink] = None
-            self.delivered += len(sinks)
-            if self._flush_handle is None:
-                self._flush_handle = asyncio.get_running_loop().call_later(
-                    GATHER_SECONDS, self._flush
-                )
+
+    def _take(self, message: dict[str, Any]) -> None:
+        if message.get("type") != "message":
+            return
+        channel = message["channel"]
+        key = self.channels.get(channel.decode() if isinstance(channel, bytes) else channel)
+        if key is None:
+            return
+        sinks = self.subscribers.get(key)
+        if not sinks:
+            return
+        data = message["data"]
+        payload = data.decode() if isinstance(data, bytes) else str(data)
+        for sink in sinks:
+            sink.offer_quote(key, payload)
+        self._ready.update(dict.fromkeys(sinks))
+        self.delivered += len(sinks)
+        loop = asyncio.get_running_loop()
+        self._last_tick_at = loop.time()
+        if self._flush_handle is None:
+            self._first_tick_at = self._last_tick_at
+            self._flush_handle = loop.call_later(QUIET_SECONDS, self._flush)
 
     def _flush(self) -> None:
+        loop = asyncio.get_running_loop()
+        now = loop.time()
+        coming = self._reading or now - self._last_tick_at < QUIET_SECONDS
+        if coming and now - self._first_tick_at < GATHER_MAX_SECONDS:
+            self._flush_handle = loop.call_later(QUIET_SECONDS, self._flush)  # still coming
+            return
         self._flush_handle = None
         ready, self._ready = self._ready, {}
         for sink in ready:

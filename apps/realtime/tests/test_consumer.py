@@ -242,6 +242,28 @@ class TestQuotes:
         assert await communicator.receive_nothing(timeout=0.5)
 
 
+    async def test_the_instrument_list_is_loaded_once_however_many_sockets_ask(self) -> None:
+        """Expired while 50 sockets subscribe at once: one load (ws_sync opens one database
+        connection per call), not 50 queued on the sync thread."""
+        from django.db.backends.signals import connection_created
+
+        opened: list[object] = []
+
+        def count(sender: object, connection: object, **kwargs: object) -> None:
+            opened.append(connection)
+
+        connection_created.connect(count)
+        try:
+            results = await asyncio.gather(
+                *(consumers.known_instrument_keys() for _ in range(50))
+            )
+        finally:
+            connection_created.disconnect(count)
+        assert len(opened) == 1
+        assert ("NSE", "TCS") in results[0]
+        assert all(result is results[0] for result in results)
+
+
 class TestSessionEnd:
     async def test_logout_elsewhere_closes_the_users_sockets(self, cleanup: list[Any]) -> None:
         user = await database_sync_to_async(_user)()

@@ -11,7 +11,7 @@ from channels.testing import WebsocketCommunicator
 from django.db import connections
 
 from apps.accounts.tickets import ws_ticket_issue
-from apps.realtime.auth import WebSocketAuthMiddlewareStack
+from apps.realtime.routing import WebSocketEntry
 
 
 class WhoAmI(AsyncJsonWebsocketConsumer):
@@ -22,11 +22,11 @@ class WhoAmI(AsyncJsonWebsocketConsumer):
 
 
 def _app() -> Any:
-    return WebSocketAuthMiddlewareStack(WhoAmI.as_asgi())
+    return WebSocketEntry(WhoAmI)
 
 
 async def _who(path: str) -> Any:
-    communicator = WebsocketCommunicator(_app(), path)
+    communicator = WebsocketCommunicator(_app(), path, headers=[(b"origin", b"http://localhost")])
     connected, _ = await communicator.connect()
     assert connected
     body = await communicator.receive_json_from()
@@ -49,3 +49,16 @@ async def test_ticket_authenticates_one_connection_only(user: Any) -> None:
 async def test_no_ticket_means_anonymous() -> None:
     assert await _who("/ws/") is None
     assert await _who("/ws/?ticket=forged") is None
+
+
+@pytest.mark.asyncio
+async def test_other_paths_and_foreign_origins_are_refused_at_the_handshake() -> None:
+    for path, origin in (("/ws/other/", b"http://localhost"), ("/ws/", b"https://evil.example"),
+                         ("/ws/", b"http://[bad")):
+        communicator = WebsocketCommunicator(_app(), path, headers=[(b"origin", origin)])
+        connected, _ = await communicator.connect()
+        assert not connected, (path, origin)
+        await communicator.disconnect()
+    communicator = WebsocketCommunicator(_app(), "/ws/")  # no Origin header at all
+    connected, _ = await communicator.connect()
+    assert not connected
