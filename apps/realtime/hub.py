@@ -151,6 +151,8 @@ class QuoteHub:
                 try:
                     while message is not None:
                         self._take(message)
+                        if not pubsub.subscribed:
+                            break  # the last symbol went meanwhile; redis-py would raise
                         message = await pubsub.get_message(timeout=0.0)
                 finally:
                     self._reading = False
