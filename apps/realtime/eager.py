@@ -45,10 +45,6 @@ class Rest:
                 except StopIteration as stop:
                     return stop.value
 
-    def close(self) -> None:
-        """Abandon the coroutine (it sees GeneratorExit where it waits)."""
-        self._coro.close()
-
 
 def start_eagerly(coro: Coroutine[Any, Any, Any]) -> Rest | None:
     """Run `coro` until it first suspends: None if it finished (an exception it raised
