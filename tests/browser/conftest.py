@@ -122,12 +122,22 @@ def _feed_fresh(settings: Any) -> None:
     feed._save(state)
 
 
-@pytest.fixture
-def ws_server(live_server: Any, settings: Any) -> Iterator[str]:
-    """A real `ws` server (tests/servers.py) for the pages of this test: pages rendered
-    during the test point at it (`settings.WS_URL`). Yields the WebSocket URL."""
+@pytest.fixture(scope="module")
+def _ws_process(django_db_setup: Any) -> Iterator[Any]:
+    """One real `ws` server (tests/servers.py) per test module: starting one (Django and
+    the ASGI app imported afresh) takes seconds, and nothing a test leaves in it outlives
+    the test — its database rows are flushed, its Redis keys cleared, its sockets closed."""
+    from django.conf import settings
+
     from tests.servers import asgi_server
 
     with asgi_server(settings, env={"MARKET_STALE_AFTER": str(FRESH_FEED_SECONDS)}) as server:
-        settings.WS_URL = server.ws_url
-        yield server.ws_url
+        yield server
+
+
+@pytest.fixture
+def ws_server(live_server: Any, settings: Any, _ws_process: Any) -> str:
+    """The module's `ws` server for the pages of this test: pages rendered during the test
+    point at it (`settings.WS_URL`). Returns the WebSocket URL."""
+    settings.WS_URL = _ws_process.ws_url
+    return str(_ws_process.ws_url)

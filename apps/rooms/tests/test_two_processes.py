@@ -15,7 +15,6 @@ from typing import Any
 
 import psutil
 import pytest
-from django.conf import settings as django_settings
 from websockets.sync.client import ClientConnection, connect
 
 from apps.rooms.models import Room, RoomMember, RoomRole
@@ -26,6 +25,15 @@ from tests.ws import session_cookie
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
 Frame = dict[str, Any]
+
+# A short presence expiry, so the killed process's entries go within seconds (the defaults
+# are a 25 s TTL, refreshed every 10 s and swept every 5 s); the mechanism is the same.
+PRESENCE_TTL, PRESENCE_HEARTBEAT, PRESENCE_SWEEP = 5.0, 1.0, 1.0
+PRESENCE_ENV = {
+    "ROOMS_PRESENCE_TTL_SECONDS": str(PRESENCE_TTL),
+    "ROOMS_PRESENCE_HEARTBEAT_SECONDS": str(PRESENCE_HEARTBEAT),
+    "ROOMS_PRESENCE_SWEEP_SECONDS": str(PRESENCE_SWEEP),
+}
 
 
 def _connect(stack: contextlib.ExitStack, server: RunningServer, user: Any) -> ClientConnection:
@@ -99,8 +107,8 @@ def test_messages_and_presence_cross_processes_and_a_killed_process_goes_offline
     room_id, asha, bina = team["room"].pk, team["asha"], team["bina"]
     both = sorted([asha.pk, bina.pk])
     with (
-        asgi_server(settings) as one,
-        asgi_server(settings) as two,
+        asgi_server(settings, env=PRESENCE_ENV) as one,
+        asgi_server(settings, env=PRESENCE_ENV) as two,
         contextlib.ExitStack() as stack,
     ):
         on_one = _connect(stack, one, asha)
@@ -152,10 +160,8 @@ def test_messages_and_presence_cross_processes_and_a_killed_process_goes_offline
         assert _subscribe(late_one, room_id)["online"] == _subscribe(late_two, room_id)["online"]
 
         # Process two dies without a word: Bina goes offline on process one after the
-        # expiry (default settings: TTL 25 s, swept every 5 s).
+        # expiry (PRESENCE_TTL, swept every PRESENCE_SWEEP).
         _kill(two)
         killed_at = time.monotonic()
-        ttl = float(getattr(django_settings, "ROOMS_PRESENCE_TTL_SECONDS", 25))
-        sweep = float(getattr(django_settings, "ROOMS_PRESENCE_SWEEP_SECONDS", 5))
-        _until(on_one, _presence([asha.pk]), timeout=ttl + sweep + 10)
-        assert time.monotonic() - killed_at <= ttl + sweep + 5
+        _until(on_one, _presence([asha.pk]), timeout=PRESENCE_TTL + PRESENCE_SWEEP + 10)
+        assert time.monotonic() - killed_at <= PRESENCE_TTL + PRESENCE_SWEEP + 5
