@@ -25,7 +25,7 @@ from typing import Any, Protocol
 
 from django.conf import settings
 
-from apps.realtime.hub import get_hub
+from apps.realtime.hub import QuoteBatch, get_hub
 from apps.realtime.loops import PerLoop, task_stop
 from apps.realtime.protocol import SymbolKey
 from apps.realtime.sync import ws_sync
@@ -97,7 +97,14 @@ class LivePortfolio:
         self.changed = False
 
     # QuoteSink ----------------------------------------------------------------------------
+    def quotes_ready(self, batch: QuoteBatch) -> None:
+        for key, payload in batch.subset(self.state.keys).items():
+            self.offer_quote(key, payload)
+        if self.changed:
+            self.schedule()
+
     def offer_quote(self, key: SymbolKey, payload: str) -> None:
+        """Take one tick of a held symbol (the latest price wins)."""
         instrument_id = self.state.keys.get(key)
         if instrument_id is None:
             return
@@ -113,10 +120,6 @@ class LivePortfolio:
             logger.warning("portfolio live: unreadable tick for %s", key)
             return
         self.changed = True
-
-    def quotes_ready(self) -> None:
-        if self.changed:
-            self.schedule()
 
     # Pushing ------------------------------------------------------------------------------
     def schedule(self) -> None:
@@ -176,7 +179,7 @@ class LivePortfolios:
             live = self.open.get(portfolio_id)
             if live is None:
                 live = LivePortfolio(portfolio_id, state)
-                await get_hub().register(live, list(state.keys))
+                await get_hub().watch(live, frozenset(state.keys))
                 self.open[portfolio_id] = live
             else:
                 await self._replace_state(live, state)
@@ -194,7 +197,7 @@ class LivePortfolios:
             if not live.sockets:
                 live.cancel()
                 del self.open[portfolio_id]
-                await get_hub().unregister(live, list(live.state.keys))
+                await get_hub().watch(live, frozenset())
 
     def reload_soon(self, portfolio_id: int) -> None:
         """After a transaction change: replay again and push at once (coalesced)."""
@@ -216,7 +219,7 @@ class LivePortfolios:
             if state is None:  # deleted: its sockets get nothing more
                 live.cancel()
                 del self.open[portfolio_id]
-                await get_hub().unregister(live, list(live.state.keys))
+                await get_hub().watch(live, frozenset())
                 return
             await self._replace_state(live, state)
             live.cancel()
@@ -230,10 +233,8 @@ class LivePortfolios:
             if old_id is not None and old_id in live.state.quotes:
                 state.quotes[instrument_id] = live.state.quotes[old_id]
         live.state = state
-        if new - old:
-            await get_hub().register(live, list(new - old))
-        if old - new:
-            await get_hub().unregister(live, list(old - new))
+        if new != old:
+            await get_hub().watch(live, frozenset(new))
 
     async def close(self) -> None:
         for task in self._reloads.values():

@@ -22,7 +22,7 @@ from apps.realtime.auth import SocketUser
 from apps.realtime.eager import Rest, start_eagerly
 from apps.realtime.events import user_group, watchlist_group
 from apps.realtime.feedwatch import current_feed_frame, get_feed_watch
-from apps.realtime.hub import get_hub
+from apps.realtime.hub import QuoteBatch, get_hub
 from apps.realtime.loops import task_stop
 from apps.realtime.protocol import ProtocolError, SymbolKey
 from apps.realtime.stats import get_stats
@@ -140,6 +140,7 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
         self.seq = 0
         # Frozen sets, replaced on change (subscriptions are rare): until then every socket
         # shares the one empty frozenset instead of holding three empty sets (650 bytes).
+        # `quote_keys` is the hub's copy, shared by the sockets watching the same symbols.
         self.quote_keys: frozenset[SymbolKey] = frozenset()
         self.watchlists: frozenset[int] = frozenset()
         self.portfolios: frozenset[int] = frozenset()
@@ -191,7 +192,7 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
             timer.cancel()
         await task_stop(getattr(self, "writer", None))
         if self.quote_keys:
-            await get_hub().unregister(self, list(self.quote_keys))
+            self.quote_keys = await get_hub().watch(self, frozenset())
         get_feed_watch().discard(self)
         user = getattr(self, "user", None)
         if user is not None and user.is_authenticated:
@@ -224,41 +225,45 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
     def _drain(self) -> None:
         """Write queued control frames, then the pending quotes as one frame, until a write
         has to wait or nothing is left."""
-        if self.writer is not None or self.closing:
-            return
-        while True:
+        while self.writer is None and not self.closing:
             if self.queued:
                 body = self.queued.pop(0)
                 self.seq += 1
-                text = f'{body[:-1]},"seq":{self.seq}}}'
-            elif self.pending:
-                loop = asyncio.get_running_loop()
-                now = loop.time()
-                if now < self.next_quotes_at:
-                    # At most one quote frame per FLUSH_INTERVAL: ticks arriving meanwhile
-                    # are merged into `pending` (latest price per symbol wins).
-                    if self.flush_timer is None:
-                        self.flush_timer = loop.call_at(self.next_quotes_at, self._flush_due)
-                    return
+                self._write(f'{body[:-1]},"seq":{self.seq}}}')
+            elif self.pending and self._quotes_due():
                 batch, self.pending = self.pending, {}
-                self.next_quotes_at = now + FLUSH_INTERVAL
-                self.seq += 1
-                quotes = ",".join(batch.values())
-                text = f'{{"type":"quote.tick","seq":{self.seq},"quotes":[{quotes}]}}'
+                self._write_quotes(",".join(batch.values()))
             else:
                 return
-            try:
-                rest = start_eagerly(self.base_send({"type": "websocket.send", "text": text}))
-            except Exception as exc:  # the server cannot take it: the client is gone
-                logger.debug("ws write failed (%s); dropping what is queued", exc)
-                self.closing = True
-                self.queued.clear()
-                self.pending.clear()
-                return
-            self.stats.sent()
-            if rest is not None:
-                self.writer = asyncio.get_running_loop().create_task(self._finish_write(rest))
-                return
+
+    def _quotes_due(self) -> bool:
+        """At most one quote frame per FLUSH_INTERVAL: ticks arriving meanwhile are merged
+        into `pending` (latest price per symbol wins) and written when the interval ends."""
+        loop = asyncio.get_running_loop()
+        if loop.time() >= self.next_quotes_at:
+            return True
+        if self.flush_timer is None:
+            self.flush_timer = loop.call_at(self.next_quotes_at, self._flush_due)
+        return False
+
+    def _write_quotes(self, quotes: str) -> None:
+        self.next_quotes_at = asyncio.get_running_loop().time() + FLUSH_INTERVAL
+        self.seq += 1
+        self._write(f'{{"type":"quote.tick","seq":{self.seq},"quotes":[{quotes}]}}')
+
+    def _write(self, text: str) -> None:
+        """Write one frame now; if the client's buffer is full, finish it in `self.writer`."""
+        try:
+            rest = start_eagerly(self.base_send({"type": "websocket.send", "text": text}))
+        except Exception as exc:  # the server cannot take it: the client is gone
+            logger.debug("ws write failed (%s); dropping what is queued", exc)
+            self.closing = True
+            self.queued.clear()
+            self.pending.clear()
+            return
+        self.stats.sent()
+        if rest is not None:
+            self.writer = asyncio.get_running_loop().create_task(self._finish_write(rest))
 
     def _flush_due(self) -> None:
         self.flush_timer = None
@@ -309,13 +314,19 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
         if self.writer is not None:
             await asyncio.wait([self.writer])
 
-    def offer_quote(self, key: SymbolKey, payload: str) -> None:
-        """Called by the hub for every tick: keep only the latest per symbol."""
-        self.pending[key] = payload
-
-    def quotes_ready(self) -> None:
-        """Called by the hub once per gathered batch of ticks."""
-        self._drain()
+    def quotes_ready(self, batch: QuoteBatch) -> None:
+        """Called by the hub once per gathered batch of ticks that has some of ours."""
+        if self.closing:
+            return
+        if self.pending or self.queued or self.writer is not None or not self._quotes_due():
+            # Behind other frames or a slow client, or within FLUSH_INTERVAL of the last
+            # quote frame: merged into what waits (latest price per symbol wins).
+            self.pending.update(batch.subset(self.quote_keys))
+            self._drain()
+            return
+        quotes = batch.joined(self.quote_keys)  # shared by sockets watching the same symbols
+        if quotes:
+            self._write_quotes(quotes)
 
     def offer_frame(self, frame: dict[str, Any]) -> None:
         """Send a frame without waiting for the client (feed status, portfolio updates)."""
@@ -369,10 +380,9 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
         labels = [protocol.key_label(key) for key in frame.symbols]
         if frame.action == "unsubscribe":
             gone = [key for key in frame.symbols if key in self.quote_keys]
-            self.quote_keys = self.quote_keys.difference(gone)
             for key in gone:
                 self.pending.pop(key, None)
-            await get_hub().unregister(self, gone)
+            self.quote_keys = await get_hub().watch(self, self.quote_keys.difference(gone))
             await self.send_frame({"type": "unsubscribed", "topic": "quotes",
                                    "symbols": labels, "ref": frame.ref})
             return
@@ -387,12 +397,11 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
                                 f"At most {protocol.MAX_SYMBOLS} symbols per connection.",
                                 frame.ref)
         try:
-            await get_hub().register(self, new)
+            self.quote_keys = await get_hub().watch(self, self.quote_keys.union(new))
         except (RedisError, OSError, TimeoutError) as exc:
             logger.warning("ws: quote hub unavailable: %s", exc)
             raise ProtocolError("unavailable", "Live prices are unavailable right now; "
                                 "subscribe again in a few seconds.", frame.ref) from exc
-        self.quote_keys = self.quote_keys.union(new)
         await self.send_frame({"type": "subscribed", "topic": "quotes", "symbols": labels,
                                "ref": frame.ref})
         await self.send_frame({"type": "quote.snapshot",

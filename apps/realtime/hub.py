@@ -1,14 +1,15 @@
 """The per-process quote hub of the `ws` process.
 
 One Redis pub/sub connection per process, one SUBSCRIBE per symbol that at least one local
-client watches, and a local index symbol → connections. Each tick arrives serialised once
-and is handed to every interested connection's `offer_quote`, which only stores it (latest
-wins). A batch of ticks arrives as many messages within a few milliseconds, so the hub waits
-until they stop coming (QUIET_SECONDS, at most GATHER_MAX_SECONDS), then tells each
-connection that got something (`quotes_ready`) once, and the connection writes what
-accumulated as one `quote.tick` frame, there and then. So a slow client costs one pending
-dict entry per symbol, never a growing queue, and a tick costs no timer or task per
-connection.
+client watches, and a local index symbol → connections. Each tick arrives serialised once.
+A batch of ticks arrives as many messages within a few milliseconds, so the hub keeps the
+latest payload per symbol until they stop coming (QUIET_SECONDS, at most
+GATHER_MAX_SECONDS), then hands that `QuoteBatch` once to every connection that watches one
+of its symbols (`quotes_ready`); the connection writes its part as one `quote.tick` frame,
+there and then. Connections watching the same set of symbols share one joined quote list
+(`QuoteBatch.joined`). So a tick costs nothing per connection until the batch is complete,
+a slow client costs one pending dict entry per symbol, never a growing queue, and there is
+no timer or task per connection.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections import defaultdict
+from collections.abc import Collection
 from typing import Any, Protocol
 
 import redis.asyncio as aioredis
@@ -37,22 +38,59 @@ QUIET_SECONDS = 0.002
 GATHER_MAX_SECONDS = 0.05
 
 
-class QuoteSink(Protocol):
-    def offer_quote(self, key: SymbolKey, payload: str) -> None: ...
+class QuoteBatch:
+    """The ticks of one gathered batch: the latest serialised quote per symbol."""
 
-    def quotes_ready(self) -> None: ...
+    __slots__ = ("_joined", "quotes")
+
+    def __init__(self, quotes: dict[SymbolKey, str]) -> None:
+        self.quotes = quotes
+        self._joined: dict[frozenset[SymbolKey], str] = {}
+
+    def subset(self, keys: Collection[SymbolKey]) -> dict[SymbolKey, str]:
+        """The quotes of this batch for `keys` (in arrival order)."""
+        quotes = self.quotes
+        if len(quotes) <= len(keys):
+            return {key: payload for key, payload in quotes.items() if key in keys}
+        return {key: quotes[key] for key in keys if key in quotes}
+
+    def joined(self, keys: frozenset[SymbolKey]) -> str:
+        """The quotes for `keys` joined with commas (a JSON array's inside), computed once
+        per distinct set of symbols in this batch; "" when none of them ticked."""
+        text = self._joined.get(keys)
+        if text is None:
+            text = self._joined[keys] = ",".join(self.subset(keys).values())
+        return text
+
+
+class QuoteSink(Protocol):
+    def quotes_ready(self, batch: QuoteBatch) -> None: ...
+
+
+_NO_KEYS: frozenset[SymbolKey] = frozenset()
+
+
+class QuoteGroup:
+    """The sinks watching one set of symbols."""
+
+    __slots__ = ("keys", "sinks")
+
+    def __init__(self, keys: frozenset[SymbolKey]) -> None:
+        self.keys = keys
+        self.sinks: dict[QuoteSink, None] = {}  # insertion-ordered set
 
 
 class QuoteHub:
     def __init__(self) -> None:
-        self.subscribers: dict[SymbolKey, set[QuoteSink]] = defaultdict(set)
+        self.groups: dict[frozenset[SymbolKey], QuoteGroup] = {}
+        self._groups_of: dict[QuoteSink, frozenset[SymbolKey]] = {}  # sink → its group's keys
+        self.watchers: dict[SymbolKey, int] = {}  # symbol → sinks watching it
         self.channels: dict[str, SymbolKey] = {}
         self._redis: aioredis.Redis | None = None
         self._pubsub: aioredis.client.PubSub | None = None
         self._reader: asyncio.Task[None] | None = None
         self._lock = asyncio.Lock()
-        self.delivered = 0
-        self._ready: dict[QuoteSink, None] = {}  # insertion-ordered set
+        self._batch: dict[SymbolKey, str] = {}  # gathering: the latest tick per symbol
         self._flush_handle: asyncio.TimerHandle | None = None
         self._first_tick_at = self._last_tick_at = 0.0
         self._reading = False  # draining what the connection has already received
@@ -101,41 +139,63 @@ class QuoteHub:
                     logger.warning("quote hub: Redis unreachable; retrying in %.0f s", delay)
             delay = min(delay * 2, 10.0)
 
-    async def register(self, sink: QuoteSink, keys: list[SymbolKey]) -> None:
-        """Route `keys` to `sink`. Raises (redis errors, OSError) when Redis cannot be
-        reached; then nothing is recorded, so a later attempt subscribes again — a
-        half-done registration would leave symbols that look subscribed but never tick."""
-        async with self._lock:
-            new_keys = [key for key in dict.fromkeys(keys) if not self.subscribers.get(key)]
-            try:
-                pubsub = await self._ensure_started()
-                if new_keys:
-                    await pubsub.subscribe(*(quote_channel(*key) for key in new_keys))
-            except BaseException:
-                await self._drop_connection()
-                self._recover_soon()
-                raise
-            for key in new_keys:
-                self.channels[quote_channel(*key)] = key
-            for key in keys:
-                self.subscribers[key].add(sink)
+    async def watch(self, sink: QuoteSink, keys: frozenset[SymbolKey]) -> frozenset[SymbolKey]:
+        """Make `keys` the symbols whose ticks `sink` gets (none: forget the sink).
 
-    async def unregister(self, sink: QuoteSink, keys: list[SymbolKey]) -> None:
+        Returns the hub's own copy of that set, shared by every sink watching the same
+        symbols: the sink keeps it, so the batch's quotes joined for it are found by
+        identity (`QuoteBatch.joined`). Raises (redis errors, OSError) when Redis cannot be
+        reached for a new symbol; then nothing changes, so a later attempt subscribes
+        again: a half-done change would leave symbols that look subscribed but never tick.
+        """
         async with self._lock:
-            self._ready.pop(sink, None)
+            old = self._groups_of.get(sink, _NO_KEYS)
+            added, removed = keys - old, old - keys
+            new_channels = [quote_channel(*key) for key in added if key not in self.watchers]
+            if keys:
+                try:
+                    pubsub = await self._ensure_started()
+                    if new_channels:
+                        await pubsub.subscribe(*new_channels)
+                except BaseException:
+                    await self._drop_connection()
+                    self._recover_soon()
+                    raise
+            for key in added:
+                if key not in self.watchers:
+                    self.channels[quote_channel(*key)] = key
+                self.watchers[key] = self.watchers.get(key, 0) + 1
             gone = []
-            for key in keys:
-                sinks = self.subscribers.get(key)
-                if sinks is None:
-                    continue
-                sinks.discard(sink)
-                if not sinks:
-                    del self.subscribers[key]
+            for key in removed:
+                left = self.watchers.pop(key) - 1
+                if left:
+                    self.watchers[key] = left
+                else:
                     channel = quote_channel(*key)
                     self.channels.pop(channel, None)
                     gone.append(channel)
+            shared = self._move(sink, old, keys)
             if gone and self._pubsub is not None:
                 await self._pubsub.unsubscribe(*gone)
+            return shared
+
+    def _move(self, sink: QuoteSink, old: frozenset[SymbolKey],
+              keys: frozenset[SymbolKey]) -> frozenset[SymbolKey]:
+        """Move `sink` from the group watching `old` to the one watching `keys`."""
+        if old:
+            group = self.groups[old]
+            del group.sinks[sink]
+            if not group.sinks:
+                del self.groups[old]
+            del self._groups_of[sink]
+        if not keys:
+            return _NO_KEYS
+        joined = self.groups.get(keys)
+        if joined is None:
+            joined = self.groups[keys] = QuoteGroup(keys)
+        joined.sinks[sink] = None
+        self._groups_of[sink] = joined.keys
+        return joined.keys
 
     async def _read(self) -> None:
         while True:
@@ -170,15 +230,8 @@ class QuoteHub:
         key = self.channels.get(channel.decode() if isinstance(channel, bytes) else channel)
         if key is None:
             return
-        sinks = self.subscribers.get(key)
-        if not sinks:
-            return
         data = message["data"]
-        payload = data.decode() if isinstance(data, bytes) else str(data)
-        for sink in sinks:
-            sink.offer_quote(key, payload)
-        self._ready.update(dict.fromkeys(sinks))
-        self.delivered += len(sinks)
+        self._batch[key] = data.decode() if isinstance(data, bytes) else str(data)
         loop = asyncio.get_running_loop()
         self._last_tick_at = loop.time()
         if self._flush_handle is None:
@@ -193,23 +246,29 @@ class QuoteHub:
             self._flush_handle = loop.call_later(QUIET_SECONDS, self._flush)  # still coming
             return
         self._flush_handle = None
-        ready, self._ready = self._ready, {}
-        for sink in ready:
-            sink.quotes_ready()
+        batch, self._batch = QuoteBatch(self._batch), {}
+        ticked = set(batch.quotes)
+        # Sinks only write here (a change of groups needs `watch`, which awaits).
+        for keys, group in self.groups.items():
+            if not keys.isdisjoint(ticked):
+                for sink in group.sinks:
+                    sink.quotes_ready(batch)
 
     async def close(self) -> None:
         await task_stop(self._recovery)
         if self._flush_handle is not None:
             self._flush_handle.cancel()
             self._flush_handle = None
-        self._ready.clear()
+        self._batch.clear()
         await task_stop(self._reader)
         if self._pubsub is not None:
             await self._pubsub.aclose()
         if self._redis is not None:
             await self._redis.aclose()
         self._reader = self._pubsub = self._redis = None
-        self.subscribers.clear()
+        self.groups.clear()
+        self._groups_of.clear()
+        self.watchers.clear()
         self.channels.clear()
 
 

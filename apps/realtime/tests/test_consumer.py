@@ -332,9 +332,10 @@ class TestResources:
         cleanup.clear()
         await asyncio.sleep(0.2)
         quote_hub = hub.get_hub()
-        assert quote_hub.subscribers == {}
+        assert quote_hub.watchers == {}
+        assert quote_hub.groups == {}
         assert quote_hub.channels == {}
-        assert quote_hub._ready == {}
+        assert quote_hub._batch == {}
         assert get_feed_watch().listeners == set()
         assert get_watchdog().writing == {}
         layer = get_channel_layer()._get_layer()  # type: ignore[union-attr]
@@ -354,7 +355,7 @@ class TestQuoteHubOutage:
                                          "symbols": ["TCS"], "ref": "r1"})
         error = await _frame(communicator, "error")
         assert (error["code"], error["ref"]) == ("unavailable", "r1")
-        assert hub.get_hub().subscribers == {}  # nothing half-registered
+        assert hub.get_hub().watchers == {}  # nothing half-registered
 
         settings.REDIS_URL = working_url
         await communicator.send_json_to({"type": "subscribe", "topic": "quotes",

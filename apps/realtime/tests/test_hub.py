@@ -1,0 +1,96 @@
+"""The per-process quote hub (apps/realtime/hub.py) on the real Redis: batches, sharing, cleanup."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+
+import pytest
+import pytest_asyncio
+import redis.asyncio as aioredis
+from django.conf import settings
+
+from apps.realtime.hub import QuoteBatch, QuoteHub
+from apps.realtime.protocol import SymbolKey
+from apps.realtime.quotes import quote_channel
+
+TCS: SymbolKey = ("NSE", "TCS")
+INFY: SymbolKey = ("NSE", "INFY")
+SBIN: SymbolKey = ("NSE", "SBIN")
+
+
+class Sink:
+    def __init__(self) -> None:
+        self.batches: list[QuoteBatch] = []
+        self.keys: frozenset[SymbolKey] = frozenset()
+
+    def quotes_ready(self, batch: QuoteBatch) -> None:
+        self.batches.append(batch)
+
+
+def test_a_batch_joins_each_set_of_symbols_once() -> None:
+    batch = QuoteBatch({TCS: '{"s":"TCS"}', SBIN: '{"s":"SBIN"}'})
+    watched = frozenset({TCS, INFY})
+    first = batch.joined(watched)
+    assert first == '{"s":"TCS"}'
+    assert batch.joined(watched) is first  # computed once
+    assert batch.joined(frozenset({INFY})) == ""
+    assert batch.subset({SBIN, TCS, INFY}) == {TCS: '{"s":"TCS"}', SBIN: '{"s":"SBIN"}'}
+    assert list(batch.subset({SBIN, TCS, INFY})) == [TCS, SBIN]  # arrival order
+
+
+@pytest_asyncio.fixture
+async def quote_hub() -> AsyncIterator[QuoteHub]:
+    hub = QuoteHub()
+    yield hub
+    await hub.close()
+
+
+async def _publish(ticks: list[tuple[SymbolKey, str]]) -> None:
+    client = aioredis.Redis.from_url(settings.REDIS_URL)
+    try:
+        async with client.pipeline(transaction=False) as pipe:
+            for key, payload in ticks:
+                pipe.publish(quote_channel(*key), payload)
+            await pipe.execute()
+    finally:
+        await client.aclose()
+
+
+async def _until(test: Callable[[], object], timeout: float = 5.0) -> None:
+    end = asyncio.get_running_loop().time() + timeout
+    while not test():
+        assert asyncio.get_running_loop().time() < end, "timed out"
+        await asyncio.sleep(0.01)
+
+
+@pytest.mark.asyncio
+async def test_sinks_get_one_batch_with_the_latest_tick_and_share_their_symbol_set(
+    quote_hub: QuoteHub,
+) -> None:
+    a, b, other = Sink(), Sink(), Sink()
+    a.keys = await quote_hub.watch(a, frozenset({TCS, INFY}))
+    b.keys = await quote_hub.watch(b, frozenset({INFY, TCS}))
+    other.keys = await quote_hub.watch(other, frozenset({SBIN}))
+    assert a.keys is b.keys  # one copy for every sink watching the same symbols
+    assert len(quote_hub.groups) == 2
+    assert quote_hub.watchers == {TCS: 2, INFY: 2, SBIN: 1}
+
+    await _publish([(TCS, '"tcs-1"'), (TCS, '"tcs-2"'), (INFY, '"infy-1"')])
+    await _until(lambda: a.batches and b.batches)
+    await asyncio.sleep(0.1)  # nothing more comes
+    assert len(a.batches) == len(b.batches) == 1
+    assert a.batches[0] is b.batches[0]
+    assert a.batches[0].subset(a.keys) == {TCS: '"tcs-2"', INFY: '"infy-1"'}
+    assert other.batches == []  # none of its symbols ticked
+
+    # Changing a sink's symbols moves it to another group; dropping them forgets it.
+    a.keys = await quote_hub.watch(a, frozenset({SBIN}))
+    assert a.keys is other.keys
+    assert quote_hub.watchers == {TCS: 1, INFY: 1, SBIN: 2}
+    for sink in (a, b, other):
+        await quote_hub.watch(sink, frozenset())
+    assert (quote_hub.groups, quote_hub.watchers, quote_hub.channels) == ({}, {}, {})
+    pubsub = quote_hub._pubsub
+    assert pubsub is not None
+    await _until(lambda: not pubsub.subscribed)  # Redis unsubscribed too
