@@ -13,9 +13,12 @@ keeps a bitmask of the steady ticks it saw per symbol, so `final` can tell wheth
 
 The client must cost little per frame, or its own queueing counts as server latency: each
 socket is a `bench.wsclient` protocol (no task or queue per socket), and a tick frame is only
-counted on arrival (quotes by `"symbol":`, `seq` read from the text) and stored with the time
-of the read that brought it. Stored frames are decoded once the sockets have been quiet for
-IDLE_S (steady ticks come once a second), and in any case before `final` answers.
+counted on arrival (quotes by `"symbol":`, `seq` read from the text) and stored with two
+times: when the kernel received it (the latency the bench reports: publish → the data
+reached the client's socket) and when this process read it (reported beside it: on the bench
+machine the clients share the cores with the server, and their own queueing adds to it).
+Stored frames are decoded once the sockets have been quiet for IDLE_S (steady ticks come
+once a second), and in any case before `final` answers.
 """
 
 from __future__ import annotations
@@ -52,13 +55,14 @@ class State:
         self.handshake_errors: Counter[str] = Counter()
         self.closes: Counter[str] = Counter()  # closes the server initiated, by code
         self.seq_gaps = 0
-        self.latencies: list[float] = []  # ms, steady ticks only
+        self.latencies: list[float] = []  # ms to the client's socket, steady ticks only
+        self.read_latencies: list[float] = []  # ms to this process reading it
         self.burst = False
         self.subscribe = asyncio.Event()
         self.stopping = False
         # Steady tick frames as received, parsed when the sockets are quiet (`parse_pending`):
         # parsing on arrival would queue the next frames behind it and count as latency.
-        self.pending: list[tuple[float, Conn, str]] = []
+        self.pending: list[tuple[float, float, Conn, str]] = []  # received, read, conn, text
         self.parsed: dict[str, list[tuple[str, int, float]]] = {}  # see `parse_ticks`
         self.last_tick = 0.0
 
@@ -106,15 +110,15 @@ def _steady_quotes(text: str) -> list[tuple[str, int, float]]:
     return [(label, 1 << tick, _epoch(at)) for label, tick, at in quotes if tick < BURST_BASE]
 
 
-def parse_ticks(state: State, frames: list[tuple[float, Conn, str]]) -> None:
+def parse_ticks(state: State, frames: list[tuple[float, float, Conn, str]]) -> None:
     """Latencies and per-(connection, symbol) tick bits of stored steady frames.
 
     Connections watching the same symbols get frames that differ only in `seq` (and the
     baselines' one-quote frames are identical), so each distinct quote list is decoded once:
     `json.loads` of a 20-quote frame costs ~80 µs here, a dict lookup a few."""
     cache = state.parsed
-    latencies = state.latencies
-    for received, conn, text in frames:
+    latencies, read_latencies = state.latencies, state.read_latencies
+    for received, read_at, conn, text in frames:
         start = text.find('"quotes":')
         body = text[start:] if start > 0 else text
         quotes = cache.get(body)
@@ -125,6 +129,7 @@ def parse_ticks(state: State, frames: list[tuple[float, Conn, str]]) -> None:
             if label in masks:
                 masks[label] |= bit
             latencies.append((received - at) * 1000)
+            read_latencies.append((read_at - at) * 1000)
 
 
 async def parse_pending(state: State) -> None:
@@ -156,7 +161,7 @@ class FanoutConnection(WebSocketProtocol):
             state.quotes += text.count('"symbol":')
             if not state.burst:  # in a burst: counting only, to keep the client out of the way
                 check_seq(state, self.conn, tick_seq(text))
-                state.pending.append((received, self.conn, text))
+                state.pending.append((received, self.read_at, self.conn, text))
                 state.last_tick = received
             return
         frame = json.loads(text)
@@ -239,6 +244,7 @@ def final(state: State, conns: list[Conn], ticks: int) -> dict[str, Any]:
         "max_ms": max(state.latencies, default=float("nan")),
         # 1 ms buckets, so a parent running several client processes can merge them.
         "histogram": Counter(int(ms) for ms in state.latencies),
+        "read_histogram": Counter(int(ms) for ms in state.read_latencies),
     }
 
 

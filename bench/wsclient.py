@@ -1,9 +1,14 @@
-"""A minimal RFC 6455 client on `asyncio.Protocol`, for bench processes holding many sockets.
+"""A minimal RFC 6455 client for bench processes holding many sockets.
 
 The `websockets` asyncio client spends a task, a queue and several coroutine switches on every
 frame; at 5,000 sockets that queueing showed up as server latency. Here a read costs one
-`time.time()`, a header parse per frame and a `text_received` call. No extensions (so no
+`recvmsg`, a header parse per frame and a `text_received` call. No extensions (so no
 compression), no TLS, text messages only (binary ones are dropped).
+
+Each message comes with the time the kernel received its last bytes (`SO_TIMESTAMPNS`), so a
+bench can tell the server's latency (publish → the data reached the client's socket) apart from
+the time the client process itself took to get to the socket (`read_at`): on a machine whose
+cores the clients share with the server, the second includes the clients' own queueing.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ import asyncio
 import base64
 import hashlib
 import os
+import socket
 import struct
 import time
 from urllib.parse import urlsplit
@@ -30,9 +36,12 @@ except ImportError:  # pure Python: XOR as one big integer
 
 GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 # One read buffer for every connection of the process: each read is consumed before the next.
-# A plain `asyncio.Protocol` gets `recv(256 KiB)`, a fresh 256 KiB allocation per read (an
+# asyncio's plain protocols `recv(256 KiB)`, a fresh 256 KiB allocation per read (an
 # mmap/munmap pair, ~30 µs on the bench machine: more than everything else a frame costs).
 _READ_BUFFER = memoryview(bytearray(256 * 1024))
+# Linux: SO_TIMESTAMPNS (SO_TIMESTAMPNS_OLD on 64-bit), a struct timespec per read.
+SO_TIMESTAMPNS = getattr(socket, "SO_TIMESTAMPNS", 35)
+_ANCILLARY = socket.CMSG_SPACE(16)
 OP_CONTINUATION, OP_TEXT, OP_BINARY, OP_CLOSE, OP_PING, OP_PONG = 0, 1, 2, 8, 9, 10
 NO_STATUS, PROTOCOL_ERROR, INVALID_DATA = 1005, 1002, 1007
 MAX_HEAD = 65536
@@ -66,12 +75,91 @@ class ConnectionClosed(Exception):
         self.code = code  # from the server's close frame; None if the socket just went
 
 
-class WebSocketProtocol(asyncio.BufferedProtocol):
+def _kernel_time(ancillary: list[tuple[int, int, bytes]]) -> float | None:
+    for level, kind, data in ancillary:
+        if level == socket.SOL_SOCKET and kind == SO_TIMESTAMPNS and len(data) >= 16:
+            seconds, nanoseconds = struct.unpack("qq", data[:16])
+            return seconds + nanoseconds / 1e9
+    return None
+
+
+class SocketTransport:
+    """The part of `asyncio.Transport` the protocol uses, over a non-blocking TCP socket
+    watched with `loop.add_reader`: asyncio's own transports read with `recv`, which does
+    not return the kernel's receive time (`recvmsg` does)."""
+
+    def __init__(self, sock: socket.socket, protocol: WebSocketProtocol) -> None:
+        self.sock, self.protocol = sock, protocol
+        self.loop = asyncio.get_running_loop()
+        self.fd = sock.fileno()
+        self.out = bytearray()  # what the socket did not take yet
+        self.closed = False
+        self.loop.add_reader(self.fd, self._read_ready)
+
+    def write(self, data: bytes) -> None:
+        if self.closed:
+            return
+        if not self.out:
+            try:
+                sent = self.sock.send(data)
+            except (BlockingIOError, InterruptedError):
+                sent = 0
+            except OSError:
+                self._lost()
+                return
+            if sent == len(data):
+                return
+            self.loop.add_writer(self.fd, self._write_ready)
+            data = data[sent:]
+        self.out += data
+
+    def _write_ready(self) -> None:
+        try:
+            sent = self.sock.send(self.out)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError:
+            self._lost()
+            return
+        del self.out[:sent]
+        if not self.out:
+            self.loop.remove_writer(self.fd)
+
+    def _read_ready(self) -> None:
+        try:
+            n, ancillary, _, _ = self.sock.recvmsg_into([_READ_BUFFER], _ANCILLARY)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError:
+            n = 0
+        if n == 0:
+            self._lost()
+            return
+        self.protocol.data_received(bytes(_READ_BUFFER[:n]), _kernel_time(ancillary))
+
+    def is_closing(self) -> bool:
+        return self.closed
+
+    def close(self) -> None:
+        if not self.closed:
+            self.closed = True
+            self.loop.remove_reader(self.fd)
+            self.loop.remove_writer(self.fd)
+            self.sock.close()
+
+    abort = close
+
+    def _lost(self) -> None:
+        self.close()
+        self.protocol.connection_lost(None)
+
+
+class WebSocketProtocol:
     """One client connection. `await open()`, then `send_text`; subclasses override
-    `text_received(text, received)` (`received`: `time.time()` of the read that completed
-    the message) and `closed(code)`, called once when an open connection ends (`code` from
-    the server's close frame, None if there was none). A failed `open()` raises
-    `HandshakeError` or `ConnectionClosed` instead."""
+    `text_received(text, received)` (`received`: when the kernel received the read that
+    completed the message; `self.read_at`: when this process read it) and `closed(code)`,
+    called once when an open connection ends (`code` from the server's close frame, None if
+    there was none). A failed `open()` raises `HandshakeError` or `ConnectionClosed`."""
 
     def __init__(self, url: str, headers: dict[str, str]) -> None:
         parts = urlsplit(url)
@@ -82,7 +170,8 @@ class WebSocketProtocol(asyncio.BufferedProtocol):
                  f"Sec-WebSocket-Key: {self.key}", "Sec-WebSocket-Version: 13",
                  *(f"{name}: {value}" for name, value in headers.items())]
         self.request = ("\r\n".join(lines) + "\r\n\r\n").encode()
-        self.transport: asyncio.Transport | None = None
+        self.transport: asyncio.Transport | SocketTransport | None = None
+        self.read_at = 0.0
         self.opened: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self.buffer = bytearray()
         self.fragments: list[bytes] = []
@@ -90,7 +179,16 @@ class WebSocketProtocol(asyncio.BufferedProtocol):
         self.ended = False
 
     async def open(self) -> None:
-        await asyncio.get_running_loop().create_connection(lambda: self, self.host, self.port)
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        try:
+            sock.setblocking(False)
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            sock.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
+            await asyncio.get_running_loop().sock_connect(sock, (self.host, self.port))
+        except BaseException:
+            sock.close()
+            raise
+        self.connection_made(SocketTransport(sock, self))
         await self.opened
 
     def send_text(self, text: str) -> None:
@@ -108,25 +206,20 @@ class WebSocketProtocol(asyncio.BufferedProtocol):
     def closed(self, code: int | None) -> None:
         pass
 
-    # --- asyncio.BufferedProtocol ---
+    # --- what the transport calls ---
 
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
+    def connection_made(self, transport: asyncio.Transport | SocketTransport) -> None:
         self.transport = transport
         transport.write(self.request)
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._end(None)
 
-    def get_buffer(self, sizehint: int) -> memoryview:
-        return _READ_BUFFER
-
-    def buffer_updated(self, nbytes: int) -> None:
-        self.data_received(bytes(_READ_BUFFER[:nbytes]))
-
-    def data_received(self, data: bytes) -> None:
-        """What one read brought (from `buffer_updated`; tests call it directly)."""
-        received = time.time()
+    def data_received(self, data: bytes, received: float | None = None) -> None:
+        """What one read brought; `received`: the kernel's receive time, if known."""
+        self.read_at = time.time()
+        if received is None:
+            received = self.read_at
         if not self.opened.done():
             data = self._handshake(data)
             if not data:

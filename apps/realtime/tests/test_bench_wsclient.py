@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 import struct
+import threading
+import time
 from typing import Any
 
 import pytest
@@ -72,10 +75,8 @@ def client_frames(data: bytes) -> list[tuple[int, bytes]]:
 
 
 def feed(ws: Recorder, data: bytes) -> None:
-    """As asyncio's transport does it: `recv_into` the protocol's buffer, then report."""
-    buffer = ws.get_buffer(-1)
-    buffer[:len(data)] = data
-    ws.buffer_updated(len(data))
+    """As the transport does it, one read at a time."""
+    ws.data_received(data, None)
 
 
 def opened(ws: Recorder, transport: FakeTransport) -> None:
@@ -176,3 +177,63 @@ async def test_sent_text_is_masked() -> None:
     opened(ws, transport)
     ws.send_text("x" * 300)
     assert client_frames(bytes(transport.written)) == [(1, b"x" * 300)]
+
+
+async def test_over_a_real_socket_the_kernel_receive_time_comes_with_each_message() -> None:
+    """The client's process is busy (here: blocked) when a frame arrives: `received` is when
+    the kernel got it, `read_at` when the process read it."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+    got_go, client_busy = threading.Event(), threading.Event()
+    sent_at: list[float] = []
+
+    def serve() -> None:  # a blocking server in a thread: it runs while the loop is blocked
+        conn, _ = listener.accept()
+        with conn:
+            head = b""
+            while b"\r\n\r\n" not in head:
+                head += conn.recv(4096)
+            key = next(line.split(": ", 1)[1] for line in head.decode().split("\r\n")
+                       if line.lower().startswith("sec-websocket-key"))
+            conn.sendall(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+                         b"Connection: Upgrade\r\n"
+                         + f"Sec-WebSocket-Accept: {accept_key(key)}\r\n\r\n".encode())
+            if client_frames(conn.recv(1024)) == [(1, b"go")]:
+                got_go.set()
+            client_busy.wait(5)
+            time.sleep(0.05)
+            conn.sendall(server_frame(1, b"tick"))
+            sent_at.append(time.time())
+            conn.recv(1024)  # until the client goes
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    received: list[tuple[str, float, float]] = []
+
+    class Timed(Recorder):
+        def text_received(self, text: str, at: float) -> None:
+            received.append((text, at, self.read_at))
+
+    ws = Timed()
+    ws.port = port
+    try:
+        await ws.open()
+        ws.send_text("go")
+        for _ in range(500):
+            if got_go.is_set():
+                break
+            await asyncio.sleep(0.01)
+        client_busy.set()
+        time.sleep(0.3)  # the process is busy: the frame arrives and waits in the socket
+        for _ in range(500):
+            if received:
+                break
+            await asyncio.sleep(0.01)
+    finally:
+        ws.abort()
+        listener.close()
+        thread.join(5)
+    [(text, at, read_at)] = received
+    assert text == "tick"
+    assert abs(at - sent_at[0]) < 0.05  # the kernel's receive time, not the read's
+    assert read_at - at >= 0.15
