@@ -45,7 +45,7 @@ class QuoteBatch:
 
     def __init__(self, quotes: dict[SymbolKey, str]) -> None:
         self.quotes = quotes
-        self._joined: dict[frozenset[SymbolKey], str] = {}
+        self._joined: dict[frozenset[SymbolKey], tuple[str, bytes]] = {}
 
     def subset(self, keys: Collection[SymbolKey]) -> dict[SymbolKey, str]:
         """The quotes of this batch for `keys` (in arrival order)."""
@@ -54,13 +54,15 @@ class QuoteBatch:
             return {key: payload for key, payload in quotes.items() if key in keys}
         return {key: quotes[key] for key in keys if key in quotes}
 
-    def joined(self, keys: frozenset[SymbolKey]) -> str:
-        """The quotes for `keys` joined with commas (a JSON array's inside), computed once
-        per distinct set of symbols in this batch; "" when none of them ticked."""
-        text = self._joined.get(keys)
-        if text is None:
-            text = self._joined[keys] = ",".join(self.subset(keys).values())
-        return text
+    def joined(self, keys: frozenset[SymbolKey]) -> tuple[str, bytes]:
+        """The quotes for `keys` joined with commas (a JSON array's inside), as text and as
+        UTF-8, computed once per distinct set of symbols in this batch; empty when none of
+        them ticked."""
+        found = self._joined.get(keys)
+        if found is None:
+            text = ",".join(self.subset(keys).values())
+            found = self._joined[keys] = (text, text.encode())
+        return found
 
 
 class QuoteSink(Protocol):

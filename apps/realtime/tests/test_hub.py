@@ -32,9 +32,9 @@ def test_a_batch_joins_each_set_of_symbols_once() -> None:
     batch = QuoteBatch({TCS: '{"s":"TCS"}', SBIN: '{"s":"SBIN"}'})
     watched = frozenset({TCS, INFY})
     first = batch.joined(watched)
-    assert first == '{"s":"TCS"}'
+    assert first == ('{"s":"TCS"}', b'{"s":"TCS"}')
     assert batch.joined(watched) is first  # computed once
-    assert batch.joined(frozenset({INFY})) == ""
+    assert batch.joined(frozenset({INFY})) == ("", b"")
     assert batch.subset({SBIN, TCS, INFY}) == {TCS: '{"s":"TCS"}', SBIN: '{"s":"SBIN"}'}
     assert list(batch.subset({SBIN, TCS, INFY})) == [TCS, SBIN]  # arrival order
 

@@ -1,0 +1,77 @@
+"""WebSocket frames written straight to the TCP transport, under uvicorn's `websockets-sansio`.
+
+At 5,000 sockets one batch of ticks is 5,000 frames written one after another by one event
+loop, and the time the last one leaves is the fan-out's p99 (docs/realtime.md, "Fifth
+round"). Through ASGI each frame costs a `send` coroutine, uvicorn's checks and websockets'
+frame object and serialisation, around 60 % on top of the `send()` system call itself. Here,
+while the connection is open and the transport takes data, a frame is a two-to-ten byte
+header and the payload, handed to `transport.write` — the bytes websockets would produce for
+an unfragmented, uncompressed text frame from a server (RFC 6455 §5.2).
+
+Only `quote.tick` frames take this path (consumers.py); control frames are few and keep
+going through ASGI. A quote frame that is not plainly writable goes through ASGI as before:
+a transport that paused writing (the client reads too slowly; the ASGI `send` waits for
+it), a closing connection, and every server other than uvicorn's sans-I/O protocol (daphne,
+the test communicator).
+When the client negotiated permessage-deflate, direct frames go uncompressed with RSV1 clear,
+which RFC 7692 allows message by message; frames sent through ASGI stay compressed.
+"""
+
+from __future__ import annotations
+
+import struct
+from typing import Any
+
+from websockets.protocol import State
+
+_TEXT_FIN = 0x81  # FIN + opcode 1 (text); no RSV bits, no mask (a server never masks)
+
+try:
+    from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
+except ImportError:  # pragma: no cover - uvicorn is a dependency; daphne needs no fast path
+    WebSocketsSansIOProtocol = None  # type: ignore[assignment,misc]
+
+
+def text_frame_header(length: int) -> bytes:
+    """The header of a final, unmasked text frame carrying `length` payload bytes."""
+    if length < 126:
+        return bytes((_TEXT_FIN, length))
+    if length < 65536:
+        return struct.pack("!BBH", _TEXT_FIN, 126, length)
+    return struct.pack("!BBQ", _TEXT_FIN, 127, length)
+
+
+class DirectWriter:
+    """Writes text frames for one connection of uvicorn's `websockets-sansio` protocol."""
+
+    __slots__ = ("protocol",)
+
+    def __init__(self, protocol: Any) -> None:
+        self.protocol = protocol
+
+    def ready(self) -> bool:
+        """True while a frame can be written now: the handshake is done, nobody is closing
+        and the transport has not asked its writers to pause."""
+        protocol = self.protocol
+        return bool(
+            protocol.writable.is_set()
+            and protocol.handshake_complete
+            and not protocol.close_sent
+            and not protocol.disconnected
+            and protocol.conn.state is State.OPEN
+            and not protocol.transport.is_closing()
+        )
+
+    def write(self, *payload: bytes) -> None:
+        """One text frame whose UTF-8 payload is the concatenation of `payload`; call only
+        when `ready()`."""
+        length = sum(map(len, payload))
+        self.protocol.transport.write(b"".join((text_frame_header(length), *payload)))
+
+
+def direct_writer(send: Any) -> DirectWriter | None:
+    """A writer for the connection behind an ASGI `send`, if its server allows one."""
+    protocol = getattr(send, "__self__", None)
+    if WebSocketsSansIOProtocol is None or not isinstance(protocol, WebSocketsSansIOProtocol):
+        return None
+    return DirectWriter(protocol)
