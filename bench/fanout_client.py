@@ -34,7 +34,7 @@ from collections import Counter
 from datetime import datetime
 from typing import Any
 
-from bench.wsclient import ConnectionClosed, HandshakeError, WebSocketProtocol
+from bench.wsclient import ConnectionClosed, HandshakeError, ReadPoller, WebSocketProtocol
 
 BURST_BASE = 1_000_000
 TICK_PREFIX = '{"type":"quote.tick"'
@@ -43,6 +43,7 @@ OPEN_TIMEOUT_S = 120.0
 HELLO_TIMEOUT_S = 60.0
 IDLE_S = 0.05  # parse stored ticks once no tick arrived for this long
 PARSE_CHUNK = 200  # frames parsed between two looks at the sockets
+READ_EVERY_S = 0.01  # the sockets are read in rounds (bench.wsclient.ReadPoller)
 
 
 class State:
@@ -148,8 +149,9 @@ async def parse_pending(state: State) -> None:
 class FanoutConnection(WebSocketProtocol):
     """One bench connection: `hello` resolves `self.hello`; tick frames are counted and stored."""
 
-    def __init__(self, state: State, conn: Conn, url: str, headers: dict[str, str]) -> None:
-        super().__init__(url, headers)
+    def __init__(self, state: State, conn: Conn, url: str, headers: dict[str, str],
+                 poller: ReadPoller) -> None:
+        super().__init__(url, headers, poller)
         self.state, self.conn = state, conn
         self.hello: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
         self.connected = False
@@ -186,9 +188,10 @@ class FanoutConnection(WebSocketProtocol):
 
 
 async def run_conn(
-    state: State, conn: Conn, url: str, headers: dict[str, str], gate: asyncio.Semaphore
+    state: State, conn: Conn, url: str, headers: dict[str, str], gate: asyncio.Semaphore,
+    poller: ReadPoller,
 ) -> None:
-    ws = FanoutConnection(state, conn, url, headers)
+    ws = FanoutConnection(state, conn, url, headers, poller)
     try:
         async with gate:
             await asyncio.wait_for(ws.open(), OPEN_TIMEOUT_S)
@@ -303,7 +306,8 @@ async def main() -> None:
         headers["Cookie"] = args.cookie
     state = State()
     gate = asyncio.Semaphore(args.concurrency)
-    tasks = [asyncio.create_task(run_conn(state, conn, args.url, headers, gate))
+    poller = ReadPoller(READ_EVERY_S)
+    tasks = [asyncio.create_task(run_conn(state, conn, args.url, headers, gate, poller))
              for conn in conns]
     report = asyncio.create_task(reporter(state))
     parser_task = asyncio.create_task(parse_pending(state))

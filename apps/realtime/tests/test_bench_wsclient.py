@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from bench.wsclient import HandshakeError, WebSocketProtocol, accept_key
+from bench.wsclient import HandshakeError, ReadPoller, WebSocketProtocol, accept_key
 
 pytestmark = pytest.mark.asyncio
 
@@ -179,9 +179,13 @@ async def test_sent_text_is_masked() -> None:
     assert client_frames(bytes(transport.written)) == [(1, b"x" * 300)]
 
 
-async def test_over_a_real_socket_the_kernel_receive_time_comes_with_each_message() -> None:
+@pytest.mark.parametrize("poller", [None, 0.05], ids=["add_reader", "read_in_rounds"])
+async def test_over_a_real_socket_the_kernel_receive_time_comes_with_each_message(
+    poller: float | None,
+) -> None:
     """The client's process is busy (here: blocked) when a frame arrives: `received` is when
-    the kernel got it, `read_at` when the process read it."""
+    the kernel got it, `read_at` when the process read it; reading in rounds changes only
+    the second."""
     listener = socket.create_server(("127.0.0.1", 0))
     port = listener.getsockname()[1]
     got_go, client_busy = threading.Event(), threading.Event()
@@ -215,6 +219,7 @@ async def test_over_a_real_socket_the_kernel_receive_time_comes_with_each_messag
             received.append((text, at, self.read_at))
 
     ws = Timed()
+    ws.poller = ReadPoller(poller) if poller else None
     ws.port = port
     try:
         await ws.open()
@@ -231,6 +236,8 @@ async def test_over_a_real_socket_the_kernel_receive_time_comes_with_each_messag
             await asyncio.sleep(0.01)
     finally:
         ws.abort()
+        if ws.poller is not None and ws.poller.task is not None:
+            ws.poller.task.cancel()
         listener.close()
         thread.join(5)
     [(text, at, read_at)] = received
