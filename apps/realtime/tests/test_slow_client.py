@@ -16,7 +16,6 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from django.test import Client
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
 
@@ -24,6 +23,7 @@ from apps.market.models import Instrument
 from apps.market.providers.base import Quote
 from apps.realtime.quotes import quotes_publish
 from tests.servers import asgi_server
+from tests.ws import session_cookie
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -64,9 +64,7 @@ def _batch(keys: list[tuple[str, str]], step: int) -> list[Quote]:
 def test_a_client_that_stops_reading_is_disconnected_and_others_keep_their_quotes(
     market_seed: None, user: Any, settings: Any
 ) -> None:
-    browser = Client()
-    browser.force_login(user)
-    cookie = f"{settings.SESSION_COOKIE_NAME}={browser.cookies[settings.SESSION_COOKIE_NAME].value}"
+    cookie = session_cookie(user).decode()
     keys = list(Instrument.objects.filter(active=True).values_list("exchange__code", "symbol"))
     labels = [f"{exchange}:{symbol}" for exchange, symbol in keys]
 

@@ -14,7 +14,6 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from django.test import Client
 from websockets.frames import Frame, Opcode
 from websockets.sync.client import connect
 
@@ -22,6 +21,7 @@ from apps.market.providers.base import Quote
 from apps.realtime.quotes import quotes_publish
 from apps.realtime.wire import direct_writer, text_frame_header
 from tests.servers import asgi_server
+from tests.ws import session_cookie
 
 
 @pytest.mark.parametrize("length", [0, 1, 125, 126, 65535, 65536, 70000])
@@ -42,9 +42,7 @@ def test_only_uvicorns_sans_io_protocol_gets_a_direct_writer() -> None:
 def test_a_compressing_client_reads_direct_quote_frames_between_compressed_ones(
     market_seed: None, user: Any, settings: Any
 ) -> None:
-    browser = Client()
-    browser.force_login(user)
-    cookie = f"{settings.SESSION_COOKIE_NAME}={browser.cookies[settings.SESSION_COOKIE_NAME].value}"
+    cookie = session_cookie(user).decode()
     with asgi_server(settings) as server, contextlib.ExitStack() as stack:
         ws = stack.enter_context(connect(
             server.ws_url, additional_headers={"Cookie": cookie, "Origin": "http://localhost"},
