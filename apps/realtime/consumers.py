@@ -28,7 +28,7 @@ from apps.realtime.protocol import ProtocolError, SymbolKey
 from apps.realtime.stats import get_stats
 from apps.realtime.sync import ws_sync
 from apps.realtime.watchdog import get_watchdog
-from apps.realtime.wire import direct_writer
+from apps.realtime.wire import abort_transport, direct_writer
 from apps.rooms.realtime import ConnectionRooms, room_event
 from apps.signals.realtime import ConnectionSignals
 
@@ -39,6 +39,10 @@ FRAME_BURST = 40
 FLOOD_GRACE_SECONDS = 2.0  # throttled this long without a pause → closed
 FLUSH_INTERVAL = 0.05  # at most one quote frame per connection per 50 ms
 MAX_PORTFOLIOS = 20  # open at once per connection
+
+# A `quote.tick` frame is this head, the quotes joined with commas, and "]}".
+_TICK_HEAD = '{"type":"quote.tick","seq":%d,"quotes":['
+_TICK_HEAD_BYTES = _TICK_HEAD.encode()
 
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_SESSION_ENDED = 4001
@@ -62,18 +66,6 @@ class TokenBucket:
             self.tokens -= 1
             return True
         return False
-
-
-def _abort_transport(send: Any) -> None:
-    """Drop the TCP connection behind an ASGI `send` whose close frame cannot be written.
-
-    ASGI has no "abort"; uvicorn's `send` is a bound method of its protocol object, which
-    holds the transport. Under another server the socket stays until TCP gives up, but the
-    connection no longer receives anything (`closing`), so it costs no more memory.
-    """
-    transport = getattr(getattr(send, "__self__", None), "transport", None)
-    if transport is not None:
-        transport.abort()
 
 
 _known: dict[str, Any] = {"keys": frozenset(), "at": 0.0}
@@ -254,10 +246,10 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
         self.seq += 1
         direct = self.direct
         if encoded is not None and direct is not None and direct.ready():
-            direct.write(b'{"type":"quote.tick","seq":%d,"quotes":[' % self.seq, encoded, b"]}")
+            direct.write(_TICK_HEAD_BYTES % self.seq, encoded, b"]}")
             self.stats.sent()
             return
-        self._write(f'{{"type":"quote.tick","seq":{self.seq},"quotes":[{quotes}]}}')
+        self._write(f"{_TICK_HEAD % self.seq}{quotes}]}}")
 
     def _write(self, text: str) -> None:
         """Write one frame now; if the client's buffer is full, finish it in `self.writer`.
@@ -305,7 +297,7 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
             async with asyncio.timeout(1.0):
                 await self.base_send({"type": "websocket.close", "code": CLOSE_TOO_SLOW})
         except (TimeoutError, Exception):
-            _abort_transport(self.base_send)
+            abort_transport(self.base_send)
 
     def _enqueue(self, frame: dict[str, Any]) -> None:
         if "seq" in frame:

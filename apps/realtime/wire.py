@@ -15,6 +15,9 @@ it), a closing connection, and every server other than uvicorn's sans-I/O protoc
 the test communicator).
 When the client negotiated permessage-deflate, direct frames go uncompressed with RSV1 clear,
 which RFC 7692 allows message by message; frames sent through ASGI stay compressed.
+
+`abort_transport` is the other use of the transport under ASGI: dropping a client whose
+close frame cannot be written (the slow-client watchdog).
 """
 
 from __future__ import annotations
@@ -69,9 +72,26 @@ class DirectWriter:
         self.protocol.transport.write(b"".join((text_frame_header(length), *payload)))
 
 
+def _server_protocol(send: Any) -> Any:
+    """uvicorn's `send` is a bound method of its protocol object, which holds the transport."""
+    return getattr(send, "__self__", None)
+
+
 def direct_writer(send: Any) -> DirectWriter | None:
     """A writer for the connection behind an ASGI `send`, if its server allows one."""
-    protocol = getattr(send, "__self__", None)
+    protocol = _server_protocol(send)
     if WebSocketsSansIOProtocol is None or not isinstance(protocol, WebSocketsSansIOProtocol):
         return None
     return DirectWriter(protocol)
+
+
+def abort_transport(send: Any) -> None:
+    """Drop the TCP connection behind an ASGI `send` whose close frame cannot be written.
+
+    ASGI has no "abort"; under uvicorn the transport is at hand. Under another server the
+    socket stays until TCP gives up, but the connection no longer receives anything
+    (`closing`), so it costs no more memory.
+    """
+    transport = getattr(_server_protocol(send), "transport", None)
+    if transport is not None:
+        transport.abort()
