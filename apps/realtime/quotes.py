@@ -41,7 +41,12 @@ def quotes_publish(batch: Sequence[Quote]) -> int:
         latest[(q.exchange, q.symbol)] = q
     if not latest:
         return 0
-    pipe = _redis().pipeline(transaction=False)
+    # MULTI/EXEC: Redis runs the batch's PUBLISHes as one command, so every `ws` process
+    # receives the batch in one piece. A plain pipeline longer than Redis's 16 KB read is
+    # run over several turns of its event loop; a pause between two (Redis shares the
+    # cores) reached the hubs as two batches, and the second waited for each socket's next
+    # quote interval (docs/realtime.md, "Sixth round").
+    pipe = _redis().pipeline(transaction=True)
     for (exchange, symbol), q in latest.items():
         # `stale`/`as_of` describe the feed, which clients get from `feed.status`.
         payload = quote_data(q, stale=False)
