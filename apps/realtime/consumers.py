@@ -240,14 +240,17 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
             self.flush_timer = loop.call_at(self.next_quotes_at, self._flush_due)
         return False
 
-    def _write_quotes(self, quotes: str, encoded: bytes | None) -> None:
-        """One `quote.tick` frame; `encoded`: `quotes` as UTF-8, when the batch has it."""
-        self.next_quotes_at = asyncio.get_running_loop().time() + FLUSH_INTERVAL
+    def _write_quotes(self, quotes: str, encoded: bytes | None, now: float | None = None) -> None:
+        """One `quote.tick` frame; `encoded`: `quotes` as UTF-8, when the batch has it; `now`:
+        the loop's time, when the caller has it."""
+        if now is None:
+            now = asyncio.get_running_loop().time()
+        self.next_quotes_at = now + FLUSH_INTERVAL
         self.seq += 1
         direct = self.direct
         if encoded is not None and direct is not None and direct.ready():
             direct.write(_TICK_HEAD_BYTES % self.seq, encoded, b"]}")
-            self.stats.sent()
+            self.stats.frames_sent += 1  # `stats.sent()`, inlined: once per socket per batch
             return
         self._write(f"{_TICK_HEAD % self.seq}{quotes}]}}")
 
@@ -319,16 +322,17 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
         """Called by the hub once per gathered batch of ticks that has some of ours."""
         if self.closing:
             return
-        if self.pending or self.queued or self.writer is not None or not self._quotes_due():
+        if self.pending or self.queued or self.writer is not None or batch.at < self.next_quotes_at:
             # Behind other frames or a slow client, or within FLUSH_INTERVAL of the last
-            # quote frame: merged into what waits (latest price per symbol wins).
+            # quote frame: merged into what waits (latest price per symbol wins); `_drain`
+            # writes it, or sets the timer for the end of the interval.
             self.pending.update(batch.subset(self.quote_keys))
             self._drain()
             return
         # Joined and encoded once for all the sockets watching the same symbols.
         quotes, encoded = batch.joined(self.quote_keys)
         if quotes:
-            self._write_quotes(quotes, encoded)
+            self._write_quotes(quotes, encoded, batch.at)
 
     def offer_frame(self, frame: dict[str, Any]) -> None:
         """Send a frame without waiting for the client (feed status, portfolio updates)."""

@@ -39,12 +39,14 @@ GATHER_MAX_SECONDS = 0.05
 
 
 class QuoteBatch:
-    """The ticks of one gathered batch: the latest serialised quote per symbol."""
+    """The ticks of one gathered batch: the latest serialised quote per symbol, and `at`, the
+    event loop's time when it was handed out (one clock reading for all its sinks)."""
 
-    __slots__ = ("_joined", "quotes")
+    __slots__ = ("_joined", "at", "quotes")
 
-    def __init__(self, quotes: dict[SymbolKey, str]) -> None:
+    def __init__(self, quotes: dict[SymbolKey, str], at: float) -> None:
         self.quotes = quotes
+        self.at = at
         self._joined: dict[frozenset[SymbolKey], tuple[str, bytes]] = {}
 
     def subset(self, keys: Collection[SymbolKey]) -> dict[SymbolKey, str]:
@@ -248,7 +250,7 @@ class QuoteHub:
             self._flush_handle = loop.call_later(QUIET_SECONDS, self._flush)  # still coming
             return
         self._flush_handle = None
-        batch, self._batch = QuoteBatch(self._batch), {}
+        batch, self._batch = QuoteBatch(self._batch, now), {}
         ticked = set(batch.quotes)
         # Sinks only write here (a change of groups needs `watch`, which awaits).
         for keys, group in self.groups.items():

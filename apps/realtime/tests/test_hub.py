@@ -29,7 +29,7 @@ class Sink:
 
 
 def test_a_batch_joins_each_set_of_symbols_once() -> None:
-    batch = QuoteBatch({TCS: '{"s":"TCS"}', SBIN: '{"s":"SBIN"}'})
+    batch = QuoteBatch({TCS: '{"s":"TCS"}', SBIN: '{"s":"SBIN"}'}, 0.0)
     watched = frozenset({TCS, INFY})
     first = batch.joined(watched)
     assert first == ('{"s":"TCS"}', b'{"s":"TCS"}')
