@@ -1,6 +1,6 @@
 """Quote fan-out over WebSockets: our QuoteHub design vs Channels pub/sub vs bare websockets.
 
-    .venv/bin/python -m bench.fanout            # ~6 minutes, rewrites the `fanout` section
+    .venv/bin/python -m bench.fanout            # ~10 minutes, rewrites the `fanout` section
     .venv/bin/python -m bench.fanout --quick    # smoke test: 200 connections, prints only
 
 For each (design, ASGI server, N connections) a server process is started on a free port on
@@ -26,6 +26,10 @@ same window. Designs:
             `channels_redis.pubsub.RedisPubSubChannelLayer`; publisher `group_send` per symbol.
   bare      bench/fanout_bare.py — `websockets` server, `websockets.broadcast()` per Redis
             message; publisher `quotes_publish(batch)` (the same channels as ours).
+
+A server label ending in `-x<N>` runs N server processes; one ending in `+yield` makes the
+client processes give way to the server in the steady phase (`bench.procs.yield_cpu`): with
+two server processes on two cores, clients competing for the cores stretch every flush.
 """
 
 from __future__ import annotations
@@ -170,11 +174,12 @@ CLIENT_PROCESSES = 2  # one asyncio process per core reads the sockets (see `Cli
 
 
 class ClientProcess(JsonLinesProcess):
-    def __init__(self, port: int, n: int, offset: int, labels: list[str], cookie: str) -> None:
+    def __init__(self, port: int, n: int, offset: int, labels: list[str], cookie: str,
+                 yield_steady: bool) -> None:
         argv = [sys.executable, "-m", "bench.fanout_client", "--url", f"ws://{HOST}:{port}/ws/",
                 "--connections", str(n), "--offset", str(offset), "--symbols", ",".join(labels),
                 "--per-connection", str(PER_CONNECTION), "--cookie", cookie,
-                "--origin", ORIGIN]
+                "--origin", ORIGIN] + (["--yield-steady"] if yield_steady else [])
         super().__init__(argv, BASE_DIR)
 
 
@@ -214,11 +219,12 @@ class Client:
     that queueing. Their reports are merged (sums; latency percentiles from merged 1 ms
     histograms)."""
 
-    def __init__(self, port: int, n: int, labels: list[str], cookie: str) -> None:
+    def __init__(self, port: int, n: int, labels: list[str], cookie: str,
+                 yield_steady: bool = False) -> None:
         k = CLIENT_PROCESSES if n >= 2 * CLIENT_PROCESSES else 1
         sizes = [n // k + (1 if i < n % k else 0) for i in range(k)]
         offsets = [sum(sizes[:i]) for i in range(k)]
-        self.parts = [ClientProcess(port, size, offset, labels, cookie)
+        self.parts = [ClientProcess(port, size, offset, labels, cookie, yield_steady)
                       for size, offset in zip(sizes, offsets, strict=True)]
         self.pids = [part.proc.pid for part in self.parts]
 
@@ -262,6 +268,7 @@ class Client:
         read = merged.get("read_histogram", {})
         merged["read_p50_ms"] = _histogram_percentile(read, 50)
         merged["read_p99_ms"] = _histogram_percentile(read, 99)
+        merged["yielded"] = all(part.get("yielded") for part in finals)
         return merged
 
     def stop(self) -> None:
@@ -354,6 +361,8 @@ class Result:
     handshake_errors: dict[str, int] = dataclasses.field(default_factory=dict)
     seq_gaps: int = 0
     client_cpu: float = 0.0  # the client process's CPU seconds in the steady phase
+    clients_yielded: bool = False  # the clients gave way to the server in the steady phase
+                                   # (servers named with the YIELD suffix; see `yield_cpu`)
 
     @property
     def steady_rate(self) -> float:
@@ -375,9 +384,10 @@ class Result:
 async def run_scenario(design: str, server: str, n: int, cookie: str, pub: Publisher,
                        log_dir: Path, redis: Any) -> Result:
     result = Result(design, server, n)
-    with running_server(design, server, log_dir) as (port, pid):
+    yield_steady = server.endswith(YIELD)
+    with running_server(design, server.removesuffix(YIELD), log_dir) as (port, pid):
         rss0 = rss_bytes(pid)
-        client = Client(port, n, pub.labels, cookie if design == "ours" else "")
+        client = Client(port, n, pub.labels, cookie if design == "ours" else "", yield_steady)
         try:
             result.connect_s = client.wait_for("connected", n, timeout=180)
             await asyncio.sleep(1.0)
@@ -412,6 +422,10 @@ async def run_scenario(design: str, server: str, n: int, cookie: str, pub: Publi
             result.p50_ms, result.p99_ms = fin["p50_ms"], fin["p99_ms"]
             result.read_p50_ms, result.read_p99_ms = fin["read_p50_ms"], fin["read_p99_ms"]
             result.missing, result.last_missing = fin["missing"], fin["last_missing"]
+            result.clients_yielded = fin["yielded"]
+            if yield_steady and not result.clients_yielded:
+                _log("    the clients could not give way (no Linux autogroups): they shared "
+                     "the cores as in the other rows")
 
             # (b) burst
             client.send("burst")
@@ -450,7 +464,7 @@ async def run_scenario(design: str, server: str, n: int, cookie: str, pub: Publi
          f"{r.steady_ratio:.1f} q/frame, p50 {r.p50_ms:.1f} p99 {r.p99_ms:.1f} ms "
          f"(read p50 {r.read_p50_ms:.1f} p99 {r.read_p99_ms:.1f} ms), "
          f"missing {r.missing} (last value missing {r.last_missing}), "
-         f"client cpu {r.client_cpu:.2f}s); "
+         f"client cpu {r.client_cpu:.2f}s, clients yielded {r.clients_yielded}); "
          f"burst {report.fmt_int(r.burst_rate)} deliveries/CPU-s "
          f"({r.burst_deliveries} of {r.burst_published} messages published, "
          f"cpu {r.burst_cpu:.2f}s over {r.burst_s:.1f}s, {r.burst_ratio:.1f} q/frame)"
@@ -481,6 +495,21 @@ def _fmt_ratio(value: float) -> str:
     return f"{value:.1f}×" if value < 10 else f"{value:,.0f}×"
 
 
+def _yield_note(results: list[Result]) -> str:
+    """Which rows ran with clients giving way to the server (see `bench.procs.yield_cpu`)."""
+    rows = [r for r in results if r.server.endswith(YIELD)]
+    if not rows:
+        return ""
+    failed = [f"{r.design}/{r.server}/{r.n}" for r in rows if not r.clients_yielded]
+    note = (f" In rows whose server ends in `{YIELD}`, the client processes gave way to the "
+            "server in the steady phase (autogroup nice 19, `bench.procs.yield_cpu`) and took "
+            "their share back for the burst; everywhere else they compete for the cores.")
+    if failed:
+        note += (f" Could not give way (no Linux autogroups) in: {', '.join(failed)}; those "
+                 "rows measured shared cores too.")
+    return note
+
+
 def render(results: list[Result], args: argparse.Namespace, started: datetime,
            elapsed: float) -> str:
     from bench.report import fmt_int, machine_line, package_version
@@ -492,8 +521,8 @@ def render(results: list[Result], args: argparse.Namespace, started: datetime,
         f"daphne {package_version('daphne')}, uvicorn {package_version('uvicorn')}, "
         f"websockets {package_version('websockets')}, channels {package_version('channels')}, "
         f"channels-redis {package_version('channels-redis')}, redis-py "
-        f"{package_version('redis')}. Server, client process, Redis and the publisher share "
-        "the machine's cores.",
+        f"{package_version('redis')}. Server, client processes, Redis and the publisher share "
+        f"the machine's cores.{_yield_note(results)}",
         "",
         f"Each connection watches {PER_CONNECTION} of {SYMBOLS} NSE symbols. Steady: one batch "
         f"of {SYMBOLS} quotes a second for {STEADY_TICKS} s. Burst: batches back to back for "
@@ -587,14 +616,15 @@ def render_churn(c: ChurnResult) -> str:
 
 
 SANSIO = "uvicorn-websockets-sansio"
-# ~6 minutes. Connecting 5,000 authenticated sockets to our server takes ~75 s (a session and
+YIELD = "+yield"  # a server label's suffix: its clients give way to it (`bench.procs.yield_cpu`)
+# ~10 minutes. Connecting 5,000 authenticated sockets to our server takes ~75 s (a session and
 # user lookup per handshake), so at 5,000 only the recommended server runs; the 2026-11-25 run
 # with daphne and uvicorn's legacy `websockets` implementation at both sizes is in
 # docs/realtime.md.
 PLAN_FULL = [
     (1000, [("ours", "daphne"), ("ours", SANSIO), ("channels", SANSIO), ("bare", "websockets")]),
-    (5000, [("ours", SANSIO), ("ours", f"{SANSIO}-x2"), ("channels", SANSIO),
-            ("bare", "websockets")]),
+    (5000, [("ours", SANSIO), ("ours", f"{SANSIO}-x2"), ("ours", f"{SANSIO}-x2{YIELD}"),
+            ("channels", SANSIO), ("bare", "websockets")]),
 ]
 PLAN_QUICK = [(200, [("ours", "daphne"), ("ours", SANSIO), ("channels", SANSIO),
                      ("bare", "websockets")])]

@@ -17,6 +17,9 @@ counted on arrival (quotes by `"symbol":`, `seq` read from the text) and stored 
 times: when the kernel received it (the latency the bench reports: publish → the data
 reached the client's socket) and when this process read it (reported beside it: on the bench
 machine the clients share the cores with the server, and their own queueing adds to it).
+With --yield-steady the process gives way to the server in the steady phase
+(`bench.procs.yield_cpu`), so it reads once the server has no more to do; for the burst it
+takes its share back.
 Stored frames are decoded once the sockets have been quiet for IDLE_S (steady ticks come
 once a second), and in any case before `final` answers.
 """
@@ -34,6 +37,7 @@ from collections import Counter
 from datetime import datetime
 from typing import Any
 
+from bench.procs import yield_cpu
 from bench.wsclient import ConnectionClosed, HandshakeError, ReadPoller, WebSocketProtocol
 
 BURST_BASE = 1_000_000
@@ -66,6 +70,8 @@ class State:
         self.pending: list[tuple[float, float, Conn, str]] = []  # received, read, conn, text
         self.parsed: dict[str, list[tuple[str, int, float]]] = {}  # see `parse_ticks`
         self.last_tick = 0.0
+        self.yield_steady = False  # give way to the server in the steady phase (--yield-steady)
+        self.yielding = False  # giving way now (bench.procs.yield_cpu)
 
 
 class Conn:
@@ -268,13 +274,20 @@ async def commands(state: State, conns: list[Conn]) -> None:
         word, _, arg = line.partition(" ")
         if word == "subscribe":
             state.subscribe.set()
+            if state.yield_steady:
+                # The steady phase measures latency: give the server every core it wants.
+                state.yielding = yield_cpu(True)
         elif word == "burst":
             state.burst = True
         elif word == "final":
+            # The burst phase counts deliveries: the clients must keep up with the server.
+            yielded = state.yielding
+            if yielded:
+                state.yielding = yield_cpu(False)
             parse_ticks(state, state.pending)
             state.pending.clear()
             state.parsed.clear()
-            emit(final(state, conns, int(arg or 0)))
+            emit(final(state, conns, int(arg or 0)) | {"yielded": yielded})
 
 
 async def reporter(state: State) -> None:
@@ -293,6 +306,8 @@ async def main() -> None:
     parser.add_argument("--origin", default="http://127.0.0.1")
     parser.add_argument("--concurrency", type=int, default=50)
     parser.add_argument("--offset", type=int, default=0, help="index of the first connection")
+    parser.add_argument("--yield-steady", action="store_true",
+                        help="give way to the server in the steady phase (bench.procs.yield_cpu)")
     args = parser.parse_args()
 
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
@@ -305,6 +320,7 @@ async def main() -> None:
     if args.cookie:
         headers["Cookie"] = args.cookie
     state = State()
+    state.yield_steady = args.yield_steady
     gate = asyncio.Semaphore(args.concurrency)
     poller = ReadPoller(READ_EVERY_S)
     tasks = [asyncio.create_task(run_conn(state, conn, args.url, headers, gate, poller))

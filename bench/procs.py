@@ -1,5 +1,5 @@
-"""Processes for benchmarks: a free loopback port, stopping a process group, and client
-processes that report JSON lines."""
+"""Processes for benchmarks: a free loopback port, stopping a process group, client
+processes that report JSON lines, and a load generator giving way to the server it measures."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import signal
 import socket
 import subprocess
 import threading
+import time
 from typing import Any
 
 HOST = "127.0.0.1"
@@ -20,6 +21,47 @@ def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind((HOST, 0))
         return int(sock.getsockname()[1])
+
+
+AUTOGROUP = "/proc/self/autogroup"
+AUTOGROUP_SYSCTL = "/proc/sys/kernel/sched_autogroup_enabled"
+YIELD_NICE = 19
+
+
+def yield_cpu(on: bool) -> bool:
+    """Make this process give way to every other process on the machine (`on`), or take
+    its fair share again; returns whether that is in effect.
+
+    A benchmark's clients share the cores with the server it measures. Linux schedules each
+    session (`start_new_session`, as the bench starts servers and clients) as an autogroup,
+    and shares the CPU equally between autogroups, whatever the nice value of a process
+    inside: while a server flushes a batch, a client process woken to read got as much of
+    the core as the server (docs/realtime.md, "Sixth round"). The autogroup's own nice value
+    decides that share; an unprivileged process may raise it and lower it back to 0 (only
+    below 0 needs privilege), at most once per 100 ms. Without autogroups (the sysctl
+    `kernel.sched_autogroup_enabled` off, or no /proc) nothing changes and this returns
+    False.
+    """
+    try:
+        with open(AUTOGROUP_SYSCTL) as sysctl:
+            if sysctl.read().strip() != "1":
+                return False
+    except OSError:
+        return False
+    for _ in range(20):
+        try:
+            with open(AUTOGROUP, "w") as group:
+                group.write(str(YIELD_NICE if on else 0))
+            break
+        except BlockingIOError:  # EAGAIN: changed less than 100 ms ago
+            time.sleep(0.11)
+        except OSError:
+            return False
+    try:
+        with open(AUTOGROUP) as group:  # e.g. "/autogroup-85 nice 19"
+            return int(group.read().split()[-1]) == YIELD_NICE
+    except (OSError, ValueError):
+        return False
 
 
 def stop_group(proc: subprocess.Popen[bytes], grace_s: float = 3.0) -> None:
