@@ -97,7 +97,7 @@ class LivePortfolio:
         self.changed = False
 
     # QuoteSink ----------------------------------------------------------------------------
-    def quotes_ready(self, batch: QuoteBatch) -> None:
+    def quotes_ready(self, batch: QuoteBatch, body: bytes) -> None:
         for key, payload in batch.subset(self.state.keys).items():
             self.offer_quote(key, payload)
         if self.changed:

@@ -226,7 +226,7 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
                 self._write(f'{body[:-1]},"seq":{self.seq}}}')
             elif self.pending and self._quotes_due():
                 batch, self.pending = self.pending, {}
-                self._write_quotes(",".join(batch.values()), None)
+                self._write_quotes(",".join(batch.values()).encode())
             else:
                 return
 
@@ -240,19 +240,19 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
             self.flush_timer = loop.call_at(self.next_quotes_at, self._flush_due)
         return False
 
-    def _write_quotes(self, quotes: str, encoded: bytes | None, now: float | None = None) -> None:
-        """One `quote.tick` frame; `encoded`: `quotes` as UTF-8, when the batch has it; `now`:
-        the loop's time, when the caller has it."""
+    def _write_quotes(self, body: bytes, now: float | None = None) -> None:
+        """One `quote.tick` frame; `body`: its quotes joined with commas, UTF-8; `now`: the
+        loop's time, when the caller has it."""
         if now is None:
             now = asyncio.get_running_loop().time()
         self.next_quotes_at = now + FLUSH_INTERVAL
         self.seq += 1
         direct = self.direct
-        if encoded is not None and direct is not None and direct.ready():
-            direct.write(_TICK_HEAD_BYTES % self.seq, encoded, b"]}")
+        if direct is not None and direct.ready():
+            direct.write(_TICK_HEAD_BYTES % self.seq, body, b"]}")
             self.stats.sent()
             return
-        self._write(f"{_TICK_HEAD % self.seq}{quotes}]}}")
+        self._write(f"{_TICK_HEAD % self.seq}{body.decode()}]}}")
 
     def _write(self, text: str) -> None:
         """Write one frame now; if the client's buffer is full, finish it in `self.writer`.
@@ -318,8 +318,9 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
         if self.writer is not None:
             await asyncio.wait([self.writer])
 
-    def quotes_ready(self, batch: QuoteBatch) -> None:
-        """Called by the hub once per gathered batch of ticks that has some of ours."""
+    def quotes_ready(self, batch: QuoteBatch, body: bytes) -> None:
+        """Called by the hub once per gathered batch of ticks that has some of ours; `body`:
+        our quotes of it, joined once for all the sockets watching the same symbols."""
         if self.closing:
             return
         if self.pending or self.queued or self.writer is not None or batch.at < self.next_quotes_at:
@@ -329,10 +330,8 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
             self.pending.update(batch.subset(self.quote_keys))
             self._drain()
             return
-        # Joined and encoded once for all the sockets watching the same symbols.
-        quotes, encoded = batch.joined(self.quote_keys)
-        if quotes:
-            self._write_quotes(quotes, encoded, batch.at)
+        if body:
+            self._write_quotes(body, batch.at)
 
     def offer_frame(self, frame: dict[str, Any]) -> None:
         """Send a frame without waiting for the client (feed status, portfolio updates)."""

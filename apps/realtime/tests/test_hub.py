@@ -10,7 +10,7 @@ import pytest_asyncio
 import redis.asyncio as aioredis
 from django.conf import settings
 
-from apps.realtime.hub import QuoteBatch, QuoteHub
+from apps.realtime.hub import QuoteBatch, QuoteGroup, QuoteHub
 from apps.realtime.protocol import SymbolKey
 from apps.realtime.quotes import quote_channel
 
@@ -22,19 +22,22 @@ SBIN: SymbolKey = ("NSE", "SBIN")
 class Sink:
     def __init__(self) -> None:
         self.batches: list[QuoteBatch] = []
+        self.bodies: list[bytes] = []
         self.keys: frozenset[SymbolKey] = frozenset()
 
-    def quotes_ready(self, batch: QuoteBatch) -> None:
+    def quotes_ready(self, batch: QuoteBatch, body: bytes) -> None:
         self.batches.append(batch)
+        self.bodies.append(body)
 
 
-def test_a_batch_joins_each_set_of_symbols_once() -> None:
+def test_a_group_picks_and_joins_its_quotes_from_a_batch() -> None:
     batch = QuoteBatch({TCS: '{"s":"TCS"}', SBIN: '{"s":"SBIN"}'}, 0.0)
-    watched = frozenset({TCS, INFY})
-    first = batch.joined(watched)
-    assert first == ('{"s":"TCS"}', b'{"s":"TCS"}')
-    assert batch.joined(watched) is first  # computed once
-    assert batch.joined(frozenset({INFY})) == ("", b"")
+    assert batch.encoded == {TCS: b'{"s":"TCS"}', SBIN: b'{"s":"SBIN"}'}
+    both = QuoteGroup(frozenset({TCS, SBIN}))
+    assert sorted(both.body(batch).split(b",")) == [b'{"s":"SBIN"}', b'{"s":"TCS"}']
+    assert QuoteGroup(frozenset({TCS, INFY})).body(batch) == b'{"s":"TCS"}'  # INFY: no tick
+    assert QuoteGroup(frozenset({SBIN})).body(batch) == b'{"s":"SBIN"}'
+    assert QuoteGroup(frozenset({INFY})).body(batch) == b""
     assert batch.subset({SBIN, TCS, INFY}) == {TCS: '{"s":"TCS"}', SBIN: '{"s":"SBIN"}'}
     assert list(batch.subset({SBIN, TCS, INFY})) == [TCS, SBIN]  # arrival order
 
@@ -82,6 +85,8 @@ async def test_sinks_get_one_batch_with_the_latest_tick_and_share_their_symbol_s
     assert len(a.batches) == len(b.batches) == 1
     assert a.batches[0] is b.batches[0]
     assert a.batches[0].subset(a.keys) == {TCS: '"tcs-2"', INFY: '"infy-1"'}
+    assert sorted(a.bodies[0].split(b",")) == [b'"infy-1"', b'"tcs-2"']
+    assert a.bodies[0] is b.bodies[0]  # joined once for both
     assert other.batches == []  # none of its symbols ticked
 
     # Changing a sink's symbols moves it to another group; dropping them forgets it.
