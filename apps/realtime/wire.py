@@ -16,12 +16,21 @@ the test communicator).
 When the client negotiated permessage-deflate, direct frames go uncompressed with RSV1 clear,
 which RFC 7692 allows message by message; frames sent through ASGI stay compressed.
 
+The frame itself is written with one `os.write` on the socket while the transport holds
+nothing unsent (what the kernel does not take goes to `transport.write`, which queues it the
+asyncio way): `transport.write`'s own Python checks cost about as much again as everything
+else a quote frame needs in Python (docs/realtime.md, "Seventh round"). That is safe because
+a frame is written only while `ready()`: a transport that is not closing still owns its
+socket, so the descriptor cannot have been closed and reused. A TLS transport has no such
+shortcut (the bytes must be encrypted): it always goes through `transport.write`.
+
 `abort_transport` is the other use of the transport under ASGI: dropping a client whose
 close frame cannot be written (the slow-client watchdog).
 """
 
 from __future__ import annotations
 
+import os
 import struct
 from typing import Any
 
@@ -55,13 +64,14 @@ class DirectWriter:
     ASGI application starts and never replaced, so they are looked up once here: `ready` is
     called once per socket per batch (docs/realtime.md, "Sixth round")."""
 
-    __slots__ = ("conn", "protocol", "transport", "writable")
+    __slots__ = ("conn", "fd", "protocol", "transport", "writable")
 
     def __init__(self, protocol: Any) -> None:
         self.protocol = protocol
         self.transport = protocol.transport
         self.conn = protocol.conn
         self.writable = protocol.writable
+        self.fd = _plain_socket_fd(self.transport)
 
     def ready(self) -> bool:
         """True while a frame can be written now: the handshake is done, nobody is closing
@@ -80,7 +90,30 @@ class DirectWriter:
         """One text frame whose UTF-8 payload is `head + body + tail`; call only when
         `ready()`."""
         header = text_frame_header(len(head) + len(body) + len(tail))
-        self.transport.write(b"".join((header, head, body, tail)))
+        data = b"".join((header, head, body, tail))
+        transport = self.transport
+        if self.fd is None or transport.get_write_buffer_size():
+            transport.write(data)  # TLS, or behind bytes the transport still holds
+            return
+        try:
+            sent = os.write(self.fd, data)
+        except (BlockingIOError, InterruptedError):
+            sent = 0
+        except OSError:
+            # The client is gone: the transport meets the same error and closes the
+            # connection its own way.
+            transport.write(data)
+            return
+        if sent < len(data):
+            transport.write(data[sent:])  # the transport queues the rest, in order
+
+
+def _plain_socket_fd(transport: Any) -> int | None:
+    """The descriptor of the socket under a plain (not TLS) transport, else None."""
+    if transport.get_extra_info("sslcontext") is not None:
+        return None
+    sock = transport.get_extra_info("socket")
+    return None if sock is None else int(sock.fileno())
 
 
 def _server_protocol(send: Any) -> Any:
