@@ -77,8 +77,8 @@ class QuoteGroup:
         self.keys = keys
         self.order = tuple(keys)
         # At 5,000 sockets each watching its own 20 symbols, picking and joining the quotes
-        # per group was half of the flush in Python code (docs/realtime.md, "Seventh round"):
-        # `itemgetter` picks them all in one C call.
+        # per group was about half of the flush's Python time (docs/realtime.md, "Seventh
+        # round"): `itemgetter` picks them all in one C call.
         self._pick = itemgetter(*self.order) if len(self.order) > 1 else None
         self.sinks: dict[QuoteSink, None] = {}  # insertion-ordered set
 
