@@ -93,20 +93,17 @@ class DirectWriter:
         header = text_frame_header(len(head) + len(body) + len(tail))
         data = b"".join((header, head, body, tail))
         transport = self.transport
-        if self.fd is None or transport.get_write_buffer_size():
-            transport.write(data)  # TLS, or behind bytes the transport still holds
-            return
-        try:
-            sent = os.write(self.fd, data)
-        except (BlockingIOError, InterruptedError):
-            sent = 0
-        except OSError:
-            # The client is gone: the transport meets the same error and closes the
-            # connection its own way.
-            transport.write(data)
-            return
-        if sent < len(data):
-            transport.write(data[sent:])  # the transport queues the rest, in order
+        # Not on TLS, and never past bytes the transport still holds.
+        if self.fd is not None and not transport.get_write_buffer_size():
+            try:
+                data = data[os.write(self.fd, data):]
+                if not data:
+                    return
+            except OSError:
+                # Would block, or the client is gone: the transport queues the frame, or
+                # meets the same error and closes the connection its own way.
+                pass
+        transport.write(data)  # what is left, in order
 
 
 def _plain_socket_fd(transport: Any) -> int | None:
