@@ -211,6 +211,18 @@ def _histogram_percentile(histogram: dict[str, int], pct: float) -> float:
     return float(max(histogram, key=int))
 
 
+def per_tick(histogram: dict[str, int]) -> dict[int, tuple[float, float, float]]:
+    """Steady tick → (p50, p99, max) ms of its quotes, from a merged "tick:ms" histogram: one
+    slow tick among the few steady ones can make the whole run's p99 on its own."""
+    ticks: dict[int, dict[str, int]] = {}
+    for key, count in histogram.items():
+        tick, _, ms = key.partition(":")
+        ticks.setdefault(int(tick), {})[ms] = count
+    return {tick: (_histogram_percentile(h, 50), _histogram_percentile(h, 99),
+                   float(max(h, key=int)))
+            for tick, h in sorted(ticks.items())}
+
+
 class Client:
     """N connections spread over CLIENT_PROCESSES processes (connection i in one of them).
 
@@ -268,6 +280,7 @@ class Client:
         read = merged.get("read_histogram", {})
         merged["read_p50_ms"] = _histogram_percentile(read, 50)
         merged["read_p99_ms"] = _histogram_percentile(read, 99)
+        merged["per_tick"] = per_tick(merged.get("tick_histogram", {}))
         merged["yielded"] = all(part.get("yielded") for part in finals)
         return merged
 
@@ -423,6 +436,9 @@ async def run_scenario(design: str, server: str, n: int, cookie: str, pub: Publi
             result.read_p50_ms, result.read_p99_ms = fin["read_p50_ms"], fin["read_p99_ms"]
             result.missing, result.last_missing = fin["missing"], fin["last_missing"]
             result.clients_yielded = fin["yielded"]  # logged below; `_yield_note` reports it
+            _log("    steady ticks, p50/p99/max ms: " + ", ".join(
+                f"{tick}: {p50:.0f}/{p99:.0f}/{top:.0f}"
+                for tick, (p50, p99, top) in fin["per_tick"].items()))
 
             # (b) burst
             client.send("burst")

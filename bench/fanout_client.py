@@ -62,13 +62,15 @@ class State:
         self.seq_gaps = 0
         self.latencies: list[float] = []  # ms to the client's socket, steady ticks only
         self.read_latencies: list[float] = []  # ms to this process reading it
+        # "tick:ms" → quotes of that steady tick received in that 1 ms bucket (per-tick tails)
+        self.tick_histogram: Counter[str] = Counter()
         self.burst = False
         self.subscribe = asyncio.Event()
         self.stopping = False
         # Steady tick frames as received, parsed when the sockets are quiet (`parse_pending`):
         # parsing on arrival would queue the next frames behind it and count as latency.
         self.pending: list[tuple[float, float, Conn, str]] = []  # received, read, conn, text
-        self.parsed: dict[str, list[tuple[str, int, float]]] = {}  # see `parse_ticks`
+        self.parsed: dict[str, list[tuple[str, int, int, float]]] = {}  # see `parse_ticks`
         self.last_tick = 0.0
         self.yield_steady = False  # give way to the server in the steady phase (--yield-steady)
         self.yielding = False  # giving way now (bench.procs.yield_cpu)
@@ -110,11 +112,12 @@ def tick_seq(text: str) -> int:
     return int(json.loads(text).get("seq", 0))
 
 
-def _steady_quotes(text: str) -> list[tuple[str, int, float]]:
-    """(label, tick bit, publish time) of each steady-phase quote in a tick frame."""
+def _steady_quotes(text: str) -> list[tuple[str, int, int, float]]:
+    """(label, tick, tick bit, publish time) of each steady-phase quote in a tick frame."""
     quotes = [(f"{q['exchange']}:{q['symbol']}", int(q["volume"]), q["at"])
               for q in json.loads(text)["quotes"]]
-    return [(label, 1 << tick, _epoch(at)) for label, tick, at in quotes if tick < BURST_BASE]
+    return [(label, tick, 1 << tick, _epoch(at)) for label, tick, at in quotes
+            if tick < BURST_BASE]
 
 
 def parse_ticks(state: State, frames: list[tuple[float, float, Conn, str]]) -> None:
@@ -125,6 +128,7 @@ def parse_ticks(state: State, frames: list[tuple[float, float, Conn, str]]) -> N
     `json.loads` of a 20-quote frame costs ~80 µs here, a dict lookup a few."""
     cache = state.parsed
     latencies, read_latencies = state.latencies, state.read_latencies
+    tick_histogram = state.tick_histogram
     for received, read_at, conn, text in frames:
         start = text.find('"quotes":')
         body = text[start:] if start > 0 else text
@@ -132,10 +136,12 @@ def parse_ticks(state: State, frames: list[tuple[float, float, Conn, str]]) -> N
         if quotes is None:
             quotes = cache[body] = _steady_quotes(text)
         masks = conn.masks
-        for label, bit, at in quotes:
+        for label, tick, bit, at in quotes:
             if label in masks:
                 masks[label] |= bit
-            latencies.append((received - at) * 1000)
+            ms = (received - at) * 1000
+            latencies.append(ms)
+            tick_histogram[f"{tick}:{int(ms)}"] += 1
             read_latencies.append((read_at - at) * 1000)
 
 
@@ -254,6 +260,7 @@ def final(state: State, conns: list[Conn], ticks: int) -> dict[str, Any]:
         # 1 ms buckets, so a parent running several client processes can merge them.
         "histogram": Counter(int(ms) for ms in state.latencies),
         "read_histogram": Counter(int(ms) for ms in state.read_latencies),
+        "tick_histogram": state.tick_histogram,
     }
 
 
