@@ -20,6 +20,18 @@ def _clean_cache() -> Iterator[None]:
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _gc_thresholds_back() -> Iterator[None]:
+    """A test that opened a socket started the `ws` garbage-collection pacer on its event
+    loop, which turns CPython's own full collections off while it runs; the loop is gone
+    after the test, so give them back (apps/realtime/gcpace.py)."""
+    yield
+    from apps.realtime import gcpace
+
+    gcpace.get_gc_pacer.instances.clear()
+    gcpace.release()
+
+
 @pytest.fixture
 def password() -> str:
     return "correct horse battery staple 42"

@@ -22,7 +22,7 @@ from apps.realtime.auth import SocketUser
 from apps.realtime.eager import Rest, start_eagerly
 from apps.realtime.events import user_group, watchlist_group
 from apps.realtime.feedwatch import current_feed_frame, get_feed_watch
-from apps.realtime.gcpace import get_young_collector
+from apps.realtime.gcpace import get_gc_pacer
 from apps.realtime.hub import QuoteBatch, get_hub
 from apps.realtime.loops import task_stop
 from apps.realtime.protocol import ProtocolError, SymbolKey
@@ -163,7 +163,7 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
             return
         await self.channel_layer.group_add(user_group(self.user.pk), self.channel_name)
         self.stats.connected()
-        get_young_collector().start()
+        get_gc_pacer().start()
         self.counted = True
         get_feed_watch().add(self)
         await self.send_frame(

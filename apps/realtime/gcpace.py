@@ -1,51 +1,113 @@
-"""Young garbage collections on a timer in the `ws` process.
+"""When the `ws` process collects its garbage.
 
-CPython collects its young generation once allocations outnumber deallocations by 700. When
-5,000 clients subscribe, each connection's waiting objects (a task, its coroutine, futures,
-contexts: about 29 of them) are replaced by new ones, as many freed as made, so that count
-hardly moves while the new objects pile up uncollected: 142,000 young objects, measured. The
-collection that finally comes then walks all of them, 70-90 ms with every socket stalled,
-and the next-generation one that follows 110 ms; in the fan-out benchmark both landed among
-the steady ticks (docs/realtime.md, "Seventh round").
+Young generations, on a timer. CPython collects its young generation once allocations
+outnumber deallocations by 700. When 5,000 clients subscribe, each connection's waiting
+objects (a task, its coroutine, futures, contexts: about 29 of them) are replaced by new
+ones, as many freed as made, so that count hardly moves while the new objects pile up
+uncollected: 142,000 young objects, measured. The collection that finally comes then walks
+all of them, 70-90 ms with every socket stalled, and the next-generation one that follows
+110 ms; in the fan-out benchmark both landed among the steady ticks (docs/realtime.md,
+"Seventh round"). Collecting the young generation every PERIOD_SECONDS, and the middle one
+every MIDDLE_EVERY-th time, keeps each collection to what survived since the last one: a
+few milliseconds at most.
 
-Collecting the young generation every PERIOD_SECONDS, and the middle one every
-MIDDLE_EVERY-th time, keeps each collection to what survived since the last one: a few
-milliseconds at most. The oldest generation is left to CPython's own rule.
+The oldest generation, after a batch. A full collection walks every object of the process:
+at 5,000 sockets, 600,000-800,000 objects and 450-650 ms on this machine. CPython starts one
+whenever a quarter more objects have become old since the last, in the middle of whatever
+runs; after a subscription storm that was the next batch's fan-out, whose ticks then
+reached their clients more than half a second late (docs/realtime.md, "Eighth round"). So
+while the pacer runs, CPython's own full collections are off and the pacer makes them by a
+similar rule, at the moment farthest from the next batch: right after the hub has written
+one (`batch_written`), or on the timer when no batch came for QUIET_SECONDS (the market is
+closed, or nobody watches anything). "A quarter more" is measured on pymalloc's allocated
+blocks, which cost nothing to read; FULL_EVERY_SECONDS bounds the wait for garbage kept in
+memory pymalloc does not count.
 """
 
 from __future__ import annotations
 
 import asyncio
 import gc
+import sys
 
 from apps.realtime.loops import PerLoop, task_stop
 
 PERIOD_SECONDS = 0.1
 MIDDLE_EVERY = 10
+FULL_GROWTH = 0.25  # a full collection once allocated blocks grew by this since the last
+FULL_EVERY_SECONDS = 600.0  # and at least this often
+QUIET_SECONDS = 2.0  # no batch for this long: any moment will do
+
+CPYTHON_THRESHOLDS = gc.get_threshold()
+_NEVER = 2**31 - 1  # a third threshold no count of middle collections reaches
 
 
-class YoungCollector:
-    def __init__(self) -> None:
+class GcPacer:
+    def __init__(self, growth: float = FULL_GROWTH, every: float = FULL_EVERY_SECONDS) -> None:
+        self.growth = growth
+        self.every = every
         self.runs = 0
+        self.full_runs = 0  # full collections the pacer made
+        self.full_at = 0.0  # the loop's time of the last one (or of the start)
+        self.blocks_after_full = 0
+        self.last_batch_at = float("-inf")
         self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
-        if self._task is None or self._task.done():
-            self._task = asyncio.get_running_loop().create_task(self._run())
+        if self.running:
+            return
+        gc.set_threshold(CPYTHON_THRESHOLDS[0], CPYTHON_THRESHOLDS[1], _NEVER)
+        loop = asyncio.get_running_loop()
+        self.full_at = loop.time()
+        self.blocks_after_full = sys.getallocatedblocks()
+        self._task = loop.create_task(self._run())
 
     @property
     def running(self) -> bool:
         return self._task is not None and not self._task.done()
 
     async def _run(self) -> None:
-        while True:  # one task per process, for its lifetime
-            await asyncio.sleep(PERIOD_SECONDS)
-            self.runs += 1
-            gc.collect(1 if self.runs % MIDDLE_EVERY == 0 else 0)
+        loop = asyncio.get_running_loop()
+        try:
+            while True:  # one task per process, for its lifetime
+                await asyncio.sleep(PERIOD_SECONDS)
+                self.runs += 1
+                if loop.time() - self.last_batch_at >= QUIET_SECONDS and self.full_due():
+                    self.collect_full()
+                else:
+                    gc.collect(1 if self.runs % MIDDLE_EVERY == 0 else 0)
+        finally:
+            release()
+
+    def full_due(self) -> bool:
+        return (
+            sys.getallocatedblocks() > self.blocks_after_full * (1 + self.growth)
+            or asyncio.get_running_loop().time() - self.full_at >= self.every
+        )
+
+    def batch_written(self) -> None:
+        """The hub has just written a batch of ticks: the next is furthest away now."""
+        if not self.running:
+            return
+        self.last_batch_at = asyncio.get_running_loop().time()
+        if self.full_due():
+            self.collect_full()
+
+    def collect_full(self) -> None:
+        gc.collect(2)
+        self.full_runs += 1
+        self.full_at = asyncio.get_running_loop().time()
+        self.blocks_after_full = sys.getallocatedblocks()
 
     async def close(self) -> None:
         await task_stop(self._task)
         self._task = None
+        release()
 
 
-get_young_collector = PerLoop(YoungCollector)
+def release() -> None:
+    """Give full collections back to CPython's own rule (the pacer stopped)."""
+    gc.set_threshold(*CPYTHON_THRESHOLDS)
+
+
+get_gc_pacer = PerLoop(GcPacer)

@@ -24,6 +24,7 @@ from typing import Any, Protocol
 import redis.asyncio as aioredis
 from django.conf import settings
 
+from apps.realtime.gcpace import get_gc_pacer
 from apps.realtime.loops import PerLoop, task_stop
 from apps.realtime.protocol import SymbolKey
 from apps.realtime.quotes import quote_channel
@@ -266,6 +267,7 @@ class QuoteHub:
                 body = group.body(batch)
                 for sink in group.sinks:
                     sink.quotes_ready(batch, body)
+        get_gc_pacer().batch_written()  # a due full collection runs now (gcpace.py)
 
     async def close(self) -> None:
         await task_stop(self._recovery)

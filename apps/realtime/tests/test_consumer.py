@@ -24,7 +24,7 @@ from apps.market.models import DataSource
 from apps.market.providers.base import Quote
 from apps.realtime import consumers, hub
 from apps.realtime.events import publish_now, user_group
-from apps.realtime.gcpace import get_young_collector
+from apps.realtime.gcpace import get_gc_pacer
 from apps.realtime.quotes import quotes_publish
 from config.asgi import application
 
@@ -114,7 +114,7 @@ class TestAuthentication:
         assert hello["user"]["email"] == "meera@example.in"
         assert hello["limits"]["symbols"] == 500
         assert set(hello["feed"]) >= {"stale", "as_of", "provider"}
-        assert get_young_collector().running  # apps/realtime/gcpace.py
+        assert get_gc_pacer().running  # apps/realtime/gcpace.py
 
     async def test_a_ticket_works_once(self, cleanup: list[Any]) -> None:
         user = await database_sync_to_async(_user)()

@@ -1,13 +1,15 @@
-"""Young garbage collections on a timer (apps/realtime/gcpace.py)."""
+"""When the `ws` process collects its garbage (apps/realtime/gcpace.py)."""
 
 from __future__ import annotations
 
 import asyncio
 import gc
+import sys
 
 import pytest
 
-from apps.realtime.gcpace import PERIOD_SECONDS, YoungCollector
+from apps.realtime import gcpace
+from apps.realtime.gcpace import PERIOD_SECONDS, GcPacer
 
 OBJECTS = 50_000
 
@@ -28,7 +30,7 @@ def _replace_old_objects_with_new_ones() -> list[list[int]]:
 async def test_the_young_generation_is_collected_though_the_allocation_count_stayed_put() -> None:
     survivors = _replace_old_objects_with_new_ones()
     assert len(gc.get_objects(0)) > OBJECTS * 0.8  # nothing collected them
-    collector = YoungCollector()
+    collector = GcPacer()
     collector.start()
     try:
         await asyncio.sleep(PERIOD_SECONDS * 2.5)
@@ -38,3 +40,79 @@ async def test_the_young_generation_is_collected_though_the_allocation_count_sta
     finally:
         await collector.close()
     assert len(survivors) == OBJECTS
+
+
+def _full_collections() -> int:
+    return int(gc.get_stats()[2]["collections"])
+
+
+def _grow_allocated_blocks(fraction: float) -> list[list[int]]:
+    """Keep enough new small objects alive to grow pymalloc's blocks by `fraction`."""
+    return [[] for _ in range(int(sys.getallocatedblocks() * fraction) + 1000)]
+
+
+@pytest.mark.asyncio
+async def test_cpython_full_collections_are_off_while_the_pacer_runs() -> None:
+    pacer = GcPacer()
+    pacer.start()
+    try:
+        assert gc.get_threshold()[:2] == gcpace.CPYTHON_THRESHOLDS[:2]
+        assert gc.get_threshold()[2] > 10**9
+    finally:
+        await pacer.close()
+    assert gc.get_threshold() == gcpace.CPYTHON_THRESHOLDS
+
+
+@pytest.mark.asyncio
+async def test_a_due_full_collection_runs_right_after_a_batch_and_only_then() -> None:
+    pacer = GcPacer(growth=0.05)
+    pacer.start()
+    try:
+        before = _full_collections()
+        pacer.batch_written()  # nothing grew
+        assert (pacer.full_runs, _full_collections()) == (0, before)
+        kept = _grow_allocated_blocks(0.10)
+        await asyncio.sleep(PERIOD_SECONDS * 3)  # a batch came less than QUIET_SECONDS ago
+        assert (pacer.full_runs, _full_collections()) == (0, before)
+        assert pacer.runs >= 2  # the young ones went on meanwhile
+        pacer.batch_written()
+        assert (pacer.full_runs, _full_collections()) == (1, before + 1)
+        pacer.batch_written()  # counted again from what was left
+        assert pacer.full_runs == 1
+    finally:
+        await pacer.close()
+    assert len(kept) > 1000
+
+
+@pytest.mark.asyncio
+async def test_without_batches_the_timer_makes_the_due_full_collection() -> None:
+    pacer = GcPacer(growth=0.05)
+    pacer.start()
+    try:
+        before = _full_collections()
+        kept = _grow_allocated_blocks(0.10)
+        await asyncio.sleep(PERIOD_SECONDS * 3)
+        assert pacer.full_runs == 1
+        assert _full_collections() == before + 1
+    finally:
+        await pacer.close()
+    assert len(kept) > 1000
+
+
+@pytest.mark.asyncio
+async def test_a_full_collection_comes_at_least_every_so_often() -> None:
+    pacer = GcPacer(every=PERIOD_SECONDS)
+    pacer.start()
+    try:
+        await asyncio.sleep(PERIOD_SECONDS * 1.5)
+        pacer.batch_written()
+        assert pacer.full_runs >= 1
+    finally:
+        await pacer.close()
+
+
+@pytest.mark.asyncio
+async def test_an_idle_pacer_makes_no_full_collection() -> None:
+    pacer = GcPacer()
+    pacer.batch_written()  # not started: the hub of a process without sockets
+    assert pacer.full_runs == 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sys
 from collections.abc import AsyncIterator, Callable
 
 import pytest
@@ -10,6 +11,7 @@ import pytest_asyncio
 import redis.asyncio as aioredis
 from django.conf import settings
 
+from apps.realtime.gcpace import get_gc_pacer
 from apps.realtime.hub import QuoteBatch, QuoteGroup, QuoteHub
 from apps.realtime.protocol import SymbolKey
 from apps.realtime.quotes import quote_channel
@@ -99,3 +101,23 @@ async def test_sinks_get_one_batch_with_the_latest_tick_and_share_their_symbol_s
     pubsub = quote_hub._pubsub
     assert pubsub is not None
     await _until(lambda: not pubsub.subscribed)  # Redis unsubscribed too
+
+
+@pytest.mark.asyncio
+async def test_a_due_full_collection_runs_right_after_a_batch_is_handed_out(
+    quote_hub: QuoteHub,
+) -> None:
+    pacer = get_gc_pacer()  # the process's, as the first socket starts it
+    pacer.growth = 0.05
+    pacer.start()
+    try:
+        sink = Sink()
+        await quote_hub.watch(sink, frozenset({TCS}))
+        kept: list[list[int]] = [[] for _ in range(sys.getallocatedblocks() // 10)]  # +10 %
+        assert pacer.full_runs == 0
+        await _publish([(TCS, '"tcs-1"')])
+        await _until(lambda: sink.batches)
+        assert pacer.full_runs == 1
+        assert len(kept) > 0
+    finally:
+        await pacer.close()
