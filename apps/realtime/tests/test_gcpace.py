@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import gc
-import sys
 
 import pytest
 
@@ -46,9 +45,11 @@ def _full_collections() -> int:
     return int(gc.get_stats()[2]["collections"])
 
 
-def _grow_allocated_blocks(fraction: float) -> list[list[int]]:
-    """Keep enough new small objects alive to grow pymalloc's blocks by `fraction`."""
-    return [[] for _ in range(int(sys.getallocatedblocks() * fraction) + 1000)]
+def _grow_oldest_generation(fraction: float) -> list[list[int]]:
+    """Keep enough new objects alive to grow the oldest generation by `fraction`."""
+    kept: list[list[int]] = [[] for _ in range(int(len(gc.get_objects(2)) * fraction) + 1000)]
+    gc.collect(1)  # the survivors of a middle collection become old
+    return kept
 
 
 @pytest.mark.asyncio
@@ -65,13 +66,13 @@ async def test_cpython_full_collections_are_off_while_the_pacer_runs() -> None:
 
 @pytest.mark.asyncio
 async def test_a_due_full_collection_runs_right_after_a_batch_and_only_then() -> None:
-    pacer = GcPacer(growth=0.05)
+    pacer = GcPacer(growth=0.05, check_every=0)
     pacer.start()
     try:
         before = _full_collections()
         pacer.batch_written()  # nothing grew
         assert (pacer.full_runs, _full_collections()) == (0, before)
-        kept = _grow_allocated_blocks(0.10)
+        kept = _grow_oldest_generation(0.10)
         await asyncio.sleep(PERIOD_SECONDS * 3)  # a batch came less than QUIET_SECONDS ago
         assert (pacer.full_runs, _full_collections()) == (0, before)
         assert pacer.runs >= 2  # the young ones went on meanwhile
@@ -84,13 +85,40 @@ async def test_a_due_full_collection_runs_right_after_a_batch_and_only_then() ->
     assert len(kept) > 1000
 
 
+class _Closed:
+    """Stands for a socket's objects: they refer to each other, so only a collection frees them."""
+
+    def __init__(self) -> None:
+        self.me = self
+
+
+@pytest.mark.asyncio
+async def test_what_closed_sockets_left_in_the_oldest_generation_is_freed_after_a_batch() -> None:
+    pacer = GcPacer(growth=0.05, check_every=0)
+    pacer.start()
+    try:
+        count = int(len(gc.get_objects(2)) * 0.10) + 1000
+        closed = [_Closed() for _ in range(count)]
+        gc.collect(1)  # old by now
+        del closed  # garbage, but only a full collection looks at the oldest generation
+        gc.collect(1)
+        assert sum(isinstance(o, _Closed) for o in gc.get_objects(2)) == count
+        collected = gc.get_stats()[2]["collected"]
+        pacer.batch_written()
+        assert pacer.full_runs == 1
+        assert gc.get_stats()[2]["collected"] - collected >= count
+        assert not any(isinstance(o, _Closed) for o in gc.get_objects(2))
+    finally:
+        await pacer.close()
+
+
 @pytest.mark.asyncio
 async def test_without_batches_the_timer_makes_the_due_full_collection() -> None:
-    pacer = GcPacer(growth=0.05)
+    pacer = GcPacer(growth=0.05, check_every=0)
     pacer.start()
     try:
         before = _full_collections()
-        kept = _grow_allocated_blocks(0.10)
+        kept = _grow_oldest_generation(0.10)
         await asyncio.sleep(PERIOD_SECONDS * 3)
         assert pacer.full_runs == 1
         assert _full_collections() == before + 1
@@ -101,7 +129,7 @@ async def test_without_batches_the_timer_makes_the_due_full_collection() -> None
 
 @pytest.mark.asyncio
 async def test_a_full_collection_comes_at_least_every_so_often() -> None:
-    pacer = GcPacer(every=PERIOD_SECONDS)
+    pacer = GcPacer(every=PERIOD_SECONDS, check_every=0)
     pacer.start()
     try:
         await asyncio.sleep(PERIOD_SECONDS * 1.5)
