@@ -19,17 +19,19 @@ reached their clients more than half a second late (docs/realtime.md, "Eighth ro
 while the pacer runs, CPython's own full collections are off and the pacer makes them by a
 similar rule, at the moment farthest from the next batch: right after the hub has written
 one (`batch_written`), or on the timer when no batch came for QUIET_SECONDS (the market is
-closed, or nobody watches anything). The rule: the oldest generation holds a quarter more
-objects than after the last full collection (counted at most every CHECK_EVERY_SECONDS,
-which walks its list: about 15 ms for 500,000 objects), or FULL_EVERY_SECONDS passed.
-Counting the generation matters: sockets that came and went leave their objects there as
-garbage only a full collection frees (a first version that counted pymalloc's blocks
-instead let the churn benchmark's server grow by 1.1 MB per 1,000 connections).
+closed, or nobody watches anything). The rule is CPython's: the objects that became old
+since the last full collection (survivors of a middle collection, counted as each one ends:
+`_on_collection`) exceed a quarter of those it left; or FULL_EVERY_SECONDS passed. Sockets
+that came and went leave their objects in the oldest generation as garbage only a full
+collection frees; a first version that watched pymalloc's allocated blocks instead let the
+churn benchmark's server grow by 1.1 MB per 1,000 connections, and one that counted the
+generation itself spent 100 ms per count at 5,000 sockets.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 
 from apps.realtime.loops import PerLoop, task_stop
@@ -38,7 +40,6 @@ PERIOD_SECONDS = 0.1
 MIDDLE_EVERY = 10
 FULL_GROWTH = 0.25  # a full collection once the oldest generation grew by this much
 FULL_EVERY_SECONDS = 600.0  # and at least this often
-CHECK_EVERY_SECONDS = 5.0  # how often the oldest generation is counted
 QUIET_SECONDS = 2.0  # no batch for this long: any moment will do
 
 CPYTHON_THRESHOLDS = gc.get_threshold()
@@ -46,27 +47,28 @@ _NEVER = 2**31 - 1  # a third threshold no count of middle collections reaches
 
 
 class GcPacer:
-    def __init__(self, growth: float = FULL_GROWTH, every: float = FULL_EVERY_SECONDS,
-                 check_every: float = CHECK_EVERY_SECONDS) -> None:
+    def __init__(self, growth: float = FULL_GROWTH, every: float = FULL_EVERY_SECONDS) -> None:
         self.growth = growth
         self.every = every
-        self.check_every = check_every
         self.runs = 0
         self.full_runs = 0  # full collections the pacer made
         self.full_at = 0.0  # the loop's time of the last one (or of the start)
         self.old_after_full = 0  # objects in the oldest generation after it
-        self.grown = False  # the oldest generation grew enough, when last counted
-        self.checked_at = float("-inf")
+        self.promoted = 0  # objects that became old since (CPython's "long-lived pending")
+        self._young = 0  # objects in the two young generations as a middle collection starts
         self.last_batch_at = float("-inf")
         self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
         if self.running:
             return
+        _stop_others(self)
         gc.set_threshold(CPYTHON_THRESHOLDS[0], CPYTHON_THRESHOLDS[1], _NEVER)
+        gc.callbacks.append(self._on_collection)
+        _started.append(self)
         loop = asyncio.get_running_loop()
         self.full_at = loop.time()
-        self.old_after_full = len(gc.get_objects(2))
+        self.old_after_full, self.promoted = len(gc.get_objects(2)), 0
         self._task = loop.create_task(self._run())
 
     @property
@@ -86,13 +88,21 @@ class GcPacer:
         finally:
             release()
 
+    def _on_collection(self, phase: str, info: dict[str, int]) -> None:
+        """Survivors of a middle collection (ours or CPython's) move to the oldest
+        generation; the young generations are small, so counting them costs little."""
+        if info["generation"] != 1:
+            return
+        if phase == "start":
+            self._young = len(gc.get_objects(0)) + len(gc.get_objects(1))
+        else:
+            self.promoted += max(0, self._young - info["collected"])
+
     def full_due(self) -> bool:
-        now = asyncio.get_running_loop().time()
-        if now - self.checked_at >= self.check_every:
-            self.checked_at = now
-            old = len(gc.get_objects(2))
-            self.grown = old - self.old_after_full > self.old_after_full * self.growth
-        return self.grown or now - self.full_at >= self.every
+        return (
+            self.promoted > self.old_after_full * self.growth
+            or asyncio.get_running_loop().time() - self.full_at >= self.every
+        )
 
     def batch_written(self) -> None:
         """The hub has just written a batch of ticks: the next is furthest away now."""
@@ -106,8 +116,7 @@ class GcPacer:
         gc.collect(2)
         self.full_runs += 1
         self.full_at = asyncio.get_running_loop().time()
-        self.old_after_full = len(gc.get_objects(2))
-        self.grown = False
+        self.old_after_full, self.promoted = len(gc.get_objects(2)), 0
 
     async def close(self) -> None:
         await task_stop(self._task)
@@ -115,9 +124,20 @@ class GcPacer:
         release()
 
 
+_started: list[GcPacer] = []  # at most one: the process's (tests start one per event loop)
+
+
+def _stop_others(pacer: GcPacer) -> None:
+    if any(other is not pacer for other in _started):
+        release()
+
+
 def release() -> None:
     """Give full collections back to CPython's own rule (the pacer stopped)."""
     gc.set_threshold(*CPYTHON_THRESHOLDS)
+    while _started:
+        with contextlib.suppress(ValueError):
+            gc.callbacks.remove(_started.pop()._on_collection)
 
 
 get_gc_pacer = PerLoop(GcPacer)

@@ -62,11 +62,12 @@ async def test_cpython_full_collections_are_off_while_the_pacer_runs() -> None:
     finally:
         await pacer.close()
     assert gc.get_threshold() == gcpace.CPYTHON_THRESHOLDS
+    assert pacer._on_collection not in gc.callbacks
 
 
 @pytest.mark.asyncio
 async def test_a_due_full_collection_runs_right_after_a_batch_and_only_then() -> None:
-    pacer = GcPacer(growth=0.05, check_every=0)
+    pacer = GcPacer(growth=0.05)
     pacer.start()
     try:
         before = _full_collections()
@@ -94,7 +95,7 @@ class _Closed:
 
 @pytest.mark.asyncio
 async def test_what_closed_sockets_left_in_the_oldest_generation_is_freed_after_a_batch() -> None:
-    pacer = GcPacer(growth=0.05, check_every=0)
+    pacer = GcPacer(growth=0.05)
     pacer.start()
     try:
         count = int(len(gc.get_objects(2)) * 0.10) + 1000
@@ -114,7 +115,7 @@ async def test_what_closed_sockets_left_in_the_oldest_generation_is_freed_after_
 
 @pytest.mark.asyncio
 async def test_without_batches_the_timer_makes_the_due_full_collection() -> None:
-    pacer = GcPacer(growth=0.05, check_every=0)
+    pacer = GcPacer(growth=0.05)
     pacer.start()
     try:
         before = _full_collections()
@@ -129,7 +130,7 @@ async def test_without_batches_the_timer_makes_the_due_full_collection() -> None
 
 @pytest.mark.asyncio
 async def test_a_full_collection_comes_at_least_every_so_often() -> None:
-    pacer = GcPacer(every=PERIOD_SECONDS, check_every=0)
+    pacer = GcPacer(every=PERIOD_SECONDS)
     pacer.start()
     try:
         await asyncio.sleep(PERIOD_SECONDS * 1.5)

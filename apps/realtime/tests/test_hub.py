@@ -108,7 +108,7 @@ async def test_a_due_full_collection_runs_right_after_a_batch_is_handed_out(
     quote_hub: QuoteHub,
 ) -> None:
     pacer = get_gc_pacer()  # the process's, as the first socket starts it
-    pacer.growth, pacer.check_every = 0.05, 0
+    pacer.growth = 0.05
     pacer.start()
     try:
         sink = Sink()
