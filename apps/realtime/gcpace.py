@@ -19,9 +19,10 @@ reached their clients more than half a second late (docs/realtime.md, "Eighth ro
 while the pacer runs, CPython's own full collections are off and the pacer makes them by a
 similar rule, at the moment farthest from the next batch: right after the hub has written
 one (`batch_written`), or on the timer when no batch came for QUIET_SECONDS (the market is
-closed, or nobody watches anything). The rule is CPython's: the objects that became old
-since the last full collection (survivors of a middle collection, counted as each one ends:
-`_on_collection`) exceed a quarter of those it left; or FULL_EVERY_SECONDS passed. Sockets
+closed, or nobody watches anything). The rule is CPython's: more than MIDDLES_PER_FULL
+middle collections since the last full one, and the objects that became old since
+(survivors of the middle collections, counted as each one ends: `_on_collection`) exceed a
+quarter of those it left; or FULL_EVERY_SECONDS passed. Sockets
 that came and went leave their objects in the oldest generation as garbage only a full
 collection frees; a first version that watched pymalloc's allocated blocks instead let the
 churn benchmark's server grow by 1.1 MB per 1,000 connections, and one that counted the
@@ -39,6 +40,7 @@ from apps.realtime.loops import PerLoop, task_stop
 PERIOD_SECONDS = 0.1
 MIDDLE_EVERY = 10
 FULL_GROWTH = 0.25  # a full collection once the oldest generation grew by this much
+MIDDLES_PER_FULL = 10  # and more middle collections than this came since the last one
 FULL_EVERY_SECONDS = 600.0  # and at least this often
 QUIET_SECONDS = 2.0  # no batch for this long: any moment will do
 
@@ -55,6 +57,7 @@ class GcPacer:
         self.full_at = 0.0  # the loop's time of the last one (or of the start)
         self.old_after_full = 0  # objects in the oldest generation after it
         self.promoted = 0  # objects that became old since (CPython's "long-lived pending")
+        self.middles = 0  # middle collections since
         self._young = 0  # objects in the two young generations as a middle collection starts
         self.last_batch_at = float("-inf")
         self._task: asyncio.Task[None] | None = None
@@ -68,7 +71,7 @@ class GcPacer:
         _started.append(self)
         loop = asyncio.get_running_loop()
         self.full_at = loop.time()
-        self.old_after_full, self.promoted = len(gc.get_objects(2)), 0
+        self.old_after_full, self.promoted, self.middles = len(gc.get_objects(2)), 0, 0
         self._task = loop.create_task(self._run())
 
     @property
@@ -97,10 +100,11 @@ class GcPacer:
             self._young = len(gc.get_objects(0)) + len(gc.get_objects(1))
         else:
             self.promoted += max(0, self._young - info["collected"])
+            self.middles += 1
 
     def full_due(self) -> bool:
         return (
-            self.promoted > self.old_after_full * self.growth
+            (self.middles > MIDDLES_PER_FULL and self.promoted > self.old_after_full * self.growth)
             or asyncio.get_running_loop().time() - self.full_at >= self.every
         )
 
@@ -116,7 +120,7 @@ class GcPacer:
         gc.collect(2)
         self.full_runs += 1
         self.full_at = asyncio.get_running_loop().time()
-        self.old_after_full, self.promoted = len(gc.get_objects(2)), 0
+        self.old_after_full, self.promoted, self.middles = len(gc.get_objects(2)), 0, 0
 
     async def close(self) -> None:
         await task_stop(self._task)

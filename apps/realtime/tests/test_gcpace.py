@@ -48,8 +48,15 @@ def _full_collections() -> int:
 def _grow_oldest_generation(fraction: float) -> list[list[int]]:
     """Keep enough new objects alive to grow the oldest generation by `fraction`."""
     kept: list[list[int]] = [[] for _ in range(int(len(gc.get_objects(2)) * fraction) + 1000)]
-    gc.collect(1)  # the survivors of a middle collection become old
+    _middle_collections()
     return kept
+
+
+def _middle_collections() -> None:
+    """As many middle collections as CPython's rule wants between two full ones; the
+    survivors of the first become old."""
+    for _ in range(gcpace.MIDDLES_PER_FULL + 1):
+        gc.collect(1)
 
 
 @pytest.mark.asyncio
@@ -102,7 +109,7 @@ async def test_what_closed_sockets_left_in_the_oldest_generation_is_freed_after_
         closed = [_Closed() for _ in range(count)]
         gc.collect(1)  # old by now
         del closed  # garbage, but only a full collection looks at the oldest generation
-        gc.collect(1)
+        _middle_collections()
         assert sum(isinstance(o, _Closed) for o in gc.get_objects(2)) == count
         collected = gc.get_stats()[2]["collected"]
         pacer.batch_written()
@@ -111,6 +118,28 @@ async def test_what_closed_sockets_left_in_the_oldest_generation_is_freed_after_
         assert not any(isinstance(o, _Closed) for o in gc.get_objects(2))
     finally:
         await pacer.close()
+
+
+@pytest.mark.asyncio
+async def test_like_cpython_a_full_collection_waits_for_enough_middle_ones() -> None:
+    gc.disable()  # `kept` stays young until the pacer has counted the oldest generation
+    try:
+        kept: list[list[int]] = [[] for _ in range(int(len(gc.get_objects(2)) * 0.10) + 1000)]
+    finally:
+        gc.enable()
+    pacer = GcPacer(growth=0.05)
+    pacer.start()  # `kept` becomes old in the first middle collection
+    try:
+        for _ in range(gcpace.MIDDLES_PER_FULL):
+            gc.collect(1)
+        pacer.batch_written()
+        assert pacer.full_runs == 0  # grown enough, but only ten middle collections
+        gc.collect(1)
+        pacer.batch_written()
+        assert pacer.full_runs == 1
+    finally:
+        await pacer.close()
+    assert len(kept) > 1000
 
 
 @pytest.mark.asyncio
