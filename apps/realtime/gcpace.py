@@ -16,17 +16,18 @@ at 5,000 sockets, 600,000-800,000 objects and 450-650 ms on this machine. CPytho
 whenever a quarter more objects have become old since the last, in the middle of whatever
 runs; after a subscription storm that was the next batch's fan-out, whose ticks then
 reached their clients more than half a second late (docs/realtime.md, "Eighth round"). So
-while the pacer runs, CPython's own full collections are off and the pacer makes them by a
-similar rule, at the moment farthest from the next batch: right after the hub has written
+while the pacer runs, CPython's own full collections are off and the pacer makes them by
+CPython's rule, at the moment farthest from the next batch: right after the hub has written
 one (`batch_written`), or on the timer when no batch came for QUIET_SECONDS (the market is
-closed, or nobody watches anything). The rule is CPython's: more than MIDDLES_PER_FULL
+closed, or nobody watches anything). That rule: more than MIDDLES_PER_FULL
 middle collections since the last full one, and the objects that became old since
 (survivors of the middle collections, counted as each one ends: `_on_collection`) exceed a
-quarter of those it left; or FULL_EVERY_SECONDS passed. Sockets
-that came and went leave their objects in the oldest generation as garbage only a full
-collection frees; a first version that watched pymalloc's allocated blocks instead let the
-churn benchmark's server grow by 1.1 MB per 1,000 connections, and one that counted the
-generation itself spent 100 ms per count at 5,000 sockets.
+quarter of those it left; or FULL_EVERY_SECONDS passed. Sockets that came and went leave
+their objects in the oldest generation as garbage only a full collection frees: a first
+version that watched pymalloc's allocated blocks instead let the churn benchmark's server
+grow by 1.1 MB per 1,000 connections; one that counted the generation itself spent 100 ms
+per count at 5,000 sockets; one without the middle-collection count ran 26 full
+collections while 5,000 sockets connected, against CPython's 17-18.
 """
 
 from __future__ import annotations
@@ -65,7 +66,7 @@ class GcPacer:
     def start(self) -> None:
         if self.running:
             return
-        _stop_others(self)
+        _forget_others(self)
         gc.set_threshold(CPYTHON_THRESHOLDS[0], CPYTHON_THRESHOLDS[1], _NEVER)
         gc.callbacks.append(self._on_collection)
         _started.append(self)
@@ -131,7 +132,8 @@ class GcPacer:
 _started: list[GcPacer] = []  # at most one: the process's (tests start one per event loop)
 
 
-def _stop_others(pacer: GcPacer) -> None:
+def _forget_others(pacer: GcPacer) -> None:
+    """A pacer of an event loop that is gone (tests) no longer counts collections."""
     if any(other is not pacer for other in _started):
         release()
 

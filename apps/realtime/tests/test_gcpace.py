@@ -83,7 +83,7 @@ async def test_a_due_full_collection_runs_right_after_a_batch_and_only_then() ->
         kept = _grow_oldest_generation(0.10)
         await asyncio.sleep(PERIOD_SECONDS * 3)  # a batch came less than QUIET_SECONDS ago
         assert (pacer.full_runs, _full_collections()) == (0, before)
-        assert pacer.runs >= 2  # the young ones went on meanwhile
+        assert pacer.runs >= 1  # the young ones went on meanwhile
         pacer.batch_written()
         assert (pacer.full_runs, _full_collections()) == (1, before + 1)
         pacer.batch_written()  # counted again from what was left
