@@ -66,14 +66,12 @@ class GcPacer:
     def start(self) -> None:
         if self.running:
             return
-        _forget_others(self)
+        release()  # a pacer of an event loop that is gone (tests) counts no more
         gc.set_threshold(CPYTHON_THRESHOLDS[0], CPYTHON_THRESHOLDS[1], _NEVER)
         gc.callbacks.append(self._on_collection)
         _started.append(self)
-        loop = asyncio.get_running_loop()
-        self.full_at = loop.time()
-        self.old_after_full, self.promoted, self.middles = len(gc.get_objects(2)), 0, 0
-        self._task = loop.create_task(self._run())
+        self._count_from_here()
+        self._task = asyncio.get_running_loop().create_task(self._run())
 
     @property
     def running(self) -> bool:
@@ -120,22 +118,20 @@ class GcPacer:
     def collect_full(self) -> None:
         gc.collect(2)
         self.full_runs += 1
+        self._count_from_here()
+
+    def _count_from_here(self) -> None:
+        """Start counting towards the next full collection."""
         self.full_at = asyncio.get_running_loop().time()
         self.old_after_full, self.promoted, self.middles = len(gc.get_objects(2)), 0, 0
 
     async def close(self) -> None:
         await task_stop(self._task)
         self._task = None
-        release()
+        release()  # `_run` does too, but a task cancelled before it started never ran
 
 
 _started: list[GcPacer] = []  # at most one: the process's (tests start one per event loop)
-
-
-def _forget_others(pacer: GcPacer) -> None:
-    """A pacer of an event loop that is gone (tests) no longer counts collections."""
-    if any(other is not pacer for other in _started):
-        release()
 
 
 def release() -> None:
