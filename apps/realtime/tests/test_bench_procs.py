@@ -5,12 +5,15 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from django.conf import settings
 
-# Spins on CPU 0 for a second of wall time and prints the CPU time it got, after giving way
-# (argv[1] == "yield") or not; a session of its own, as the bench starts its processes.
+# Spins on CPU 0 between two moments of the system-wide monotonic clock read from stdin and
+# prints the CPU time it got there, after giving way (argv[1] == "yield") or not; a session
+# of its own, as the bench starts its processes. Both spinners share one window, so a late
+# start of either (a loaded machine) cannot hand the other the core to itself.
 SPIN = """
 import json, os, sys, time
 from bench.procs import yield_cpu
@@ -21,12 +24,13 @@ with open("/proc/self/autogroup") as group:
 restored = yield_cpu(False) if sys.argv[1] == "yield" else None
 yield_cpu(True) if sys.argv[1] == "yield" else None
 print("ready", flush=True)
-sys.stdin.readline()
-end = time.monotonic() + 1.0
+start, end = map(float, sys.stdin.readline().split())
+time.sleep(max(0.0, start - time.monotonic()))
+spent = time.thread_time()
 while time.monotonic() < end:
     pass
 print(json.dumps({"yielded": yielded, "nice": nice, "restored": restored,
-                  "cpu": time.thread_time()}), flush=True)
+                  "cpu": time.thread_time() - spent}), flush=True)
 """
 
 
@@ -45,9 +49,10 @@ def test_a_yielding_process_leaves_the_core_to_a_busy_one() -> None:
     for proc in procs:
         assert proc.stdout is not None
         assert proc.stdout.readline().strip() == "ready"
-    for proc in procs:  # both start spinning on the same core at once
+    start = time.monotonic() + 0.5  # both spin on the same core in the same second
+    for proc in procs:
         assert proc.stdin is not None
-        proc.stdin.write("go\n")
+        proc.stdin.write(f"{start} {start + 1.0}\n")
         proc.stdin.flush()
     yielding, busy = (json.loads(proc.communicate(timeout=30)[0]) for proc in procs)
 
