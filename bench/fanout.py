@@ -219,7 +219,7 @@ def per_tick(histogram: dict[str, int]) -> dict[int, tuple[float, float, float]]
         tick, _, ms = key.partition(":")
         ticks.setdefault(int(tick), {})[ms] = count
     return {tick: (_histogram_percentile(h, 50), _histogram_percentile(h, 99),
-                   float(max(h, key=int)))
+                   _histogram_percentile(h, 100))
             for tick, h in sorted(ticks.items())}
 
 

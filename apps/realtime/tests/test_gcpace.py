@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import gc
+from collections.abc import AsyncIterator
 
 import pytest
+import pytest_asyncio
 
 from apps.realtime import gcpace
 from apps.realtime.gcpace import PERIOD_SECONDS, GcPacer
@@ -45,9 +47,14 @@ def _full_collections() -> int:
     return int(gc.get_stats()[2]["collections"])
 
 
+def _enough_to_grow_oldest_generation(fraction: float) -> int:
+    """How many new objects grow the oldest generation by more than `fraction`."""
+    return int(len(gc.get_objects(2)) * fraction) + 1000
+
+
 def _grow_oldest_generation(fraction: float) -> list[list[int]]:
     """Keep enough new objects alive to grow the oldest generation by `fraction`."""
-    kept: list[list[int]] = [[] for _ in range(int(len(gc.get_objects(2)) * fraction) + 1000)]
+    kept: list[list[int]] = [[] for _ in range(_enough_to_grow_oldest_generation(fraction))]
     _middle_collections()
     return kept
 
@@ -57,6 +64,17 @@ def _middle_collections() -> None:
     survivors of the first become old."""
     for _ in range(gcpace.MIDDLES_PER_FULL + 1):
         gc.collect(1)
+
+
+@pytest_asyncio.fixture
+async def pacer() -> AsyncIterator[GcPacer]:
+    """A running pacer that wants a full collection once the oldest generation grew 5 %."""
+    pacer = GcPacer(growth=0.05)
+    pacer.start()
+    try:
+        yield pacer
+    finally:
+        await pacer.close()
 
 
 @pytest.mark.asyncio
@@ -73,23 +91,20 @@ async def test_cpython_full_collections_are_off_while_the_pacer_runs() -> None:
 
 
 @pytest.mark.asyncio
-async def test_a_due_full_collection_runs_right_after_a_batch_and_only_then() -> None:
-    pacer = GcPacer(growth=0.05)
-    pacer.start()
-    try:
-        before = _full_collections()
-        pacer.batch_written()  # nothing grew
-        assert (pacer.full_runs, _full_collections()) == (0, before)
-        kept = _grow_oldest_generation(0.10)
-        await asyncio.sleep(PERIOD_SECONDS * 3)  # a batch came less than QUIET_SECONDS ago
-        assert (pacer.full_runs, _full_collections()) == (0, before)
-        assert pacer.runs >= 1  # the young ones went on meanwhile
-        pacer.batch_written()
-        assert (pacer.full_runs, _full_collections()) == (1, before + 1)
-        pacer.batch_written()  # counted again from what was left
-        assert pacer.full_runs == 1
-    finally:
-        await pacer.close()
+async def test_a_due_full_collection_runs_right_after_a_batch_and_only_then(
+    pacer: GcPacer,
+) -> None:
+    before = _full_collections()
+    pacer.batch_written()  # nothing grew
+    assert (pacer.full_runs, _full_collections()) == (0, before)
+    kept = _grow_oldest_generation(0.10)
+    await asyncio.sleep(PERIOD_SECONDS * 3)  # a batch came less than QUIET_SECONDS ago
+    assert (pacer.full_runs, _full_collections()) == (0, before)
+    assert pacer.runs >= 1  # the young ones went on meanwhile
+    pacer.batch_written()
+    assert (pacer.full_runs, _full_collections()) == (1, before + 1)
+    pacer.batch_written()  # counted again from what was left
+    assert pacer.full_runs == 1
     assert len(kept) > 1000
 
 
@@ -101,32 +116,29 @@ class _Closed:
 
 
 @pytest.mark.asyncio
-async def test_what_closed_sockets_left_in_the_oldest_generation_is_freed_after_a_batch() -> None:
-    pacer = GcPacer(growth=0.05)
-    pacer.start()
-    try:
-        count = int(len(gc.get_objects(2)) * 0.10) + 1000
-        closed = [_Closed() for _ in range(count)]
-        gc.collect(1)  # old by now
-        del closed  # garbage, but only a full collection looks at the oldest generation
-        _middle_collections()
-        # `type`, not `isinstance`: the generation may hold weak proxies of dead objects,
-        # whose `__class__` raises ReferenceError.
-        assert sum(type(o) is _Closed for o in gc.get_objects(2)) == count
-        collected = gc.get_stats()[2]["collected"]
-        pacer.batch_written()
-        assert pacer.full_runs == 1
-        assert gc.get_stats()[2]["collected"] - collected >= count
-        assert not any(type(o) is _Closed for o in gc.get_objects(2))
-    finally:
-        await pacer.close()
+async def test_what_closed_sockets_left_in_the_oldest_generation_is_freed_after_a_batch(
+    pacer: GcPacer,
+) -> None:
+    count = _enough_to_grow_oldest_generation(0.10)
+    closed = [_Closed() for _ in range(count)]
+    gc.collect(1)  # old by now
+    del closed  # garbage, but only a full collection looks at the oldest generation
+    _middle_collections()
+    # `type`, not `isinstance`: the generation may hold weak proxies of dead objects,
+    # whose `__class__` raises ReferenceError.
+    assert sum(type(o) is _Closed for o in gc.get_objects(2)) == count
+    collected = gc.get_stats()[2]["collected"]
+    pacer.batch_written()
+    assert pacer.full_runs == 1
+    assert gc.get_stats()[2]["collected"] - collected >= count
+    assert not any(type(o) is _Closed for o in gc.get_objects(2))
 
 
 @pytest.mark.asyncio
 async def test_like_cpython_a_full_collection_waits_for_enough_middle_ones() -> None:
     gc.disable()  # `kept` stays young until the pacer has counted the oldest generation
     try:
-        kept: list[list[int]] = [[] for _ in range(int(len(gc.get_objects(2)) * 0.10) + 1000)]
+        kept: list[list[int]] = [[] for _ in range(_enough_to_grow_oldest_generation(0.10))]
     finally:
         gc.enable()
     pacer = GcPacer(growth=0.05)
@@ -145,17 +157,12 @@ async def test_like_cpython_a_full_collection_waits_for_enough_middle_ones() -> 
 
 
 @pytest.mark.asyncio
-async def test_without_batches_the_timer_makes_the_due_full_collection() -> None:
-    pacer = GcPacer(growth=0.05)
-    pacer.start()
-    try:
-        before = _full_collections()
-        kept = _grow_oldest_generation(0.10)
-        await asyncio.sleep(PERIOD_SECONDS * 3)
-        assert pacer.full_runs == 1
-        assert _full_collections() == before + 1
-    finally:
-        await pacer.close()
+async def test_without_batches_the_timer_makes_the_due_full_collection(pacer: GcPacer) -> None:
+    before = _full_collections()
+    kept = _grow_oldest_generation(0.10)
+    await asyncio.sleep(PERIOD_SECONDS * 3)
+    assert pacer.full_runs == 1
+    assert _full_collections() == before + 1
     assert len(kept) > 1000
 
 
